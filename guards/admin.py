@@ -1,0 +1,130 @@
+"""Admin: the operator's view. Records of what happened are read-only; tokens are shown once."""
+
+from django.contrib import admin, messages
+
+from guards import models
+from guards.tokens import issue_token
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Audit records: visible, filterable, never editable."""
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.MarketSnapshot)
+class MarketSnapshotAdmin(ReadOnlyAdmin):
+    list_display = ("kind", "symbol", "source", "fetched_at")
+    list_filter = ("kind", "symbol", "source")
+    date_hierarchy = "fetched_at"
+
+
+@admin.register(models.DataHealthEvent)
+class DataHealthEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "kind", "symbol", "source", "outcome", "reason_code", "duration_ms")
+    list_filter = ("outcome", "kind", "symbol", "reason_code")
+
+
+@admin.register(models.InputAvailability)
+class InputAvailabilityAdmin(ReadOnlyAdmin):
+    list_display = ("kind", "source", "status", "plan_required", "current_plan", "detected_at", "recheck_after")
+
+
+@admin.register(models.SourcePlan)
+class SourcePlanAdmin(ReadOnlyAdmin):
+    list_display = ("source", "level", "calls_per_minute", "checked_at")
+
+
+class GuardEventInline(admin.TabularInline):
+    model = models.GuardEvent
+    fields = ("position", "event_type", "guard", "decision", "reason", "inputs", "parameters")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.Evaluation)
+class EvaluationAdmin(ReadOnlyAdmin):
+    list_display = ("evaluated_at", "signal_id", "symbol", "direction", "allowed", "blocked_by", "final_size")
+    list_filter = ("allowed", "blocked_by", "symbol", "direction")
+    search_fields = ("signal_id",)
+    date_hierarchy = "evaluated_at"
+    inlines = [GuardEventInline]
+
+
+@admin.register(models.GuardEvent)
+class GuardEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "event_type", "guard", "symbol", "decision", "reason")
+    list_filter = ("event_type", "guard", "decision", "symbol")
+    list_select_related = ("evaluation",)
+    search_fields = ("evaluation__signal_id", "position_id")
+
+
+@admin.register(models.Trade)
+class TradeAdmin(ReadOnlyAdmin):
+    list_display = ("trade_id", "symbol", "direction", "size", "pnl", "closed_at", "signal_id")
+    list_filter = ("symbol", "direction")
+    search_fields = ("trade_id", "signal_id")
+
+
+@admin.register(models.Position)
+class PositionAdmin(ReadOnlyAdmin):
+    list_display = ("position_id", "symbol", "direction", "strategy", "hold_reason", "hold_until", "is_open")
+    list_filter = ("is_open", "symbol", "hold_reason")
+
+
+@admin.register(models.ParameterChange)
+class ParameterChangeAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "parameter", "action", "old_value", "new_value", "actor", "reason")
+    list_filter = ("parameter", "action")
+
+
+@admin.register(models.ParameterVersion)
+class ParameterVersionAdmin(admin.ModelAdmin):
+    list_display = ("parameter", "version", "value", "status", "origin", "proposed_by", "approved_by", "created_at")
+    list_filter = ("parameter", "status", "origin")
+    readonly_fields = ("status", "origin", "proposed_by", "approved_by", "approved_at", "auto_approved", "evidence")
+    list_select_related = ("proposed_by", "approved_by")
+
+    def has_change_permission(self, request, obj=None):
+        return False if obj is not None else super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("prefix", "name", "user", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    fields = ("user", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("prefix", "created_at", "last_used_at")
+    actions = ("revoke",)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        token, row = issue_token(user=obj.user, name=obj.name)
+        obj.pk, obj.prefix, obj.token_hash = row.pk, row.prefix, row.token_hash
+        self.message_user(
+            request, f"New token (shown once, copy it now): {token}", messages.WARNING
+        )
+
+    @admin.action(description="Revoke selected tokens")
+    def revoke(self, request, queryset):
+        from django.utils import timezone
+
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {count} token(s).")

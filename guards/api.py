@@ -1,0 +1,103 @@
+"""The bot API (SPEC §3, §7): token auth, 400 naming the field, thin views over services."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+
+from guards import services
+from guards.domain.types import Direction
+from guards.models import ApiToken
+from guards.schemas import ErrorOut, EvaluateIn, EvaluateOut, HealthOut
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str):
+        row = (
+            ApiToken.objects.select_related("user")
+            .filter(token_hash=ApiToken.hash(token), revoked_at__isnull=True, user__is_active=True)
+            .first()
+        )
+        if row is None:
+            return None
+        now = timezone.now()
+        if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)  # at most one write a minute
+        return row.user
+
+
+api = NinjaAPI(
+    title="Guard control plane bot API",
+    version="1",
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request: HttpRequest, exc: ValidationError):
+    first = exc.errors[0] if exc.errors else {}
+    loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "payload")]
+    field = ".".join(loc) or "body"
+    message = first.get("msg", "invalid input")
+    if first.get("type") == "extra_forbidden":
+        message = "is not a known field"
+    return api.create_response(
+        request, {"error": f"{field}: {message}", "field": field, "detail": _clean(exc.errors)}, status=400
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError):
+    """Ninja's own 4xx (e.g. a body that is not JSON) in our error shape."""
+    field = "body" if exc.status_code == 400 else None
+    return api.create_response(request, {"error": str(exc), "field": field, "detail": []}, status=exc.status_code)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthorized(request: HttpRequest, exc: AuthenticationError):
+    return api.create_response(
+        request, {"error": "missing or invalid bearer token", "field": "Authorization", "detail": []}, status=401
+    )
+
+
+def _clean(errors: list[dict]) -> list[dict]:
+    return [{"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors]
+
+
+@api.post(
+    "/signals/evaluate", response={200: EvaluateOut, 400: ErrorOut, 401: ErrorOut}, auth=BearerToken(),
+    url_name="signals-evaluate", summary="May this signal trade, and how big? (SPEC §3)",
+)
+def evaluate_signal(request: HttpRequest, payload: EvaluateIn):
+    signal = services.SignalRequest(
+        symbol=payload.symbol, direction=Direction(payload.direction), base_size=Decimal(str(payload.base_size)),
+        strategy=payload.strategy or "", price=Decimal(str(payload.price)) if payload.price is not None else None,
+        signal_id=payload.signal_id,
+    )
+    return services.evaluate_signal(request=signal, now=timezone.now())
+
+
+@api.get("/health", response=HealthOut, url_name="health", summary="Liveness and database check")
+def health(request: HttpRequest):
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        database = "ok"
+    except Exception:  # a health probe reports, it does not raise
+        database = "unreachable"
+    return {
+        "status": "ok" if database == "ok" else "degraded",
+        "database": database,
+        "market_data": settings.MARKET_DATA,
+        "time": timezone.now().isoformat(),
+    }

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class GuardsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "guards"
+
+    def ready(self) -> None:
+        from guards.schedule import install_schedule_after_migrate
+
+        post_migrate.connect(install_schedule_after_migrate, sender=self)

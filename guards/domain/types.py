@@ -1,0 +1,107 @@
+"""Value types shared by every guard rule (plain Python, SPEC §3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Mapping
+
+
+class Direction(StrEnum):
+    LONG = "LONG"
+    SHORT = "SHORT"
+
+
+class Decision(StrEnum):
+    ALLOW = "allow"
+    BLOCK = "block"
+    RESIZE = "resize"
+    FAIL_OPEN = "fail_open"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Signal:
+    symbol: str
+    direction: Direction
+    base_size: Decimal
+    strategy: str = ""
+    price: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class GuardResult:
+    guard: str
+    decision: Decision
+    reason: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+    size_multiplier: Decimal = Decimal("1")
+
+    @classmethod
+    def allow(cls, guard: str, reason: str, data: Mapping[str, Any]) -> GuardResult:
+        return cls(guard, Decision.ALLOW, reason, data)
+
+    @classmethod
+    def block(cls, guard: str, reason: str, data: Mapping[str, Any]) -> GuardResult:
+        return cls(guard, Decision.BLOCK, reason, data, Decimal("0"))
+
+    @classmethod
+    def resize(cls, guard: str, reason: str, data: Mapping[str, Any], multiplier: Decimal) -> GuardResult:
+        return cls(guard, Decision.RESIZE, reason, data, multiplier)
+
+    @classmethod
+    def fail_open(cls, guard: str, problem: str, data: Mapping[str, Any] | None = None) -> GuardResult:
+        return cls(guard, Decision.FAIL_OPEN, problem, data or {})
+
+    @classmethod
+    def skipped(cls, guard: str) -> GuardResult:
+        return cls(guard, Decision.SKIPPED, "an earlier guard blocked the signal", {})
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One market input as the guards see it: a parsed value, or why there is none.
+
+    `problem` is a reason code (e.g. NOT_IN_PLAN, UNPARSEABLE) when the latest fetch left no
+    usable value; `value` is then None. `ttl_seconds` is the input's cache TTL (SPEC §2).
+    """
+
+    value: Any
+    fetched_at: datetime | None
+    ttl_seconds: int
+    source: str = ""
+    problem: str | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Intel:
+    """Every input for one symbol at one moment, keyed by input kind."""
+
+    symbol: str
+    readings: Mapping[str, Reading]
+
+    def get(self, kind: str) -> Any:
+        reading = self.readings.get(kind)
+        return reading.value if reading else None
+
+    def unusable(self, needs: tuple[str, ...], now: datetime) -> str | None:
+        """Why the data a guard needs cannot be used (SPEC §3 fail-open), or None.
+
+        Missing, unparseable, or older than twice its TTL: strictly older, so data exactly
+        2x TTL old is still used.
+        """
+        for kind in needs:
+            reading = self.readings.get(kind)
+            if reading is None or (reading.value is None and reading.problem is None):
+                return f"{kind}: MISSING"
+            if reading.problem:
+                return f"{kind}: {reading.problem}"
+            if reading.fetched_at is None:
+                return f"{kind}: MISSING"
+            age = (now - reading.fetched_at).total_seconds()
+            if age > 2 * reading.ttl_seconds:
+                return f"{kind}: STALE ({int(age)}s old, limit {2 * reading.ttl_seconds}s)"
+        return None

@@ -1,0 +1,55 @@
+"""Typed market-data failures; each carries the reason code stored on data-health events.
+
+Messages never include the API key: clients build them from status, path and `msg` only.
+"""
+
+
+class MarketDataError(Exception):
+    reason_code = "UPSTREAM_ERROR"
+    retryable = False
+
+    def __init__(self, message: str, *, retry_after_seconds: float | None = None):
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class PlanInsufficient(MarketDataError):
+    reason_code = "NOT_IN_PLAN"
+
+
+class AuthError(MarketDataError):
+    reason_code = "AUTH_FAILED"
+
+
+class RateLimited(MarketDataError):
+    reason_code = "RATE_LIMITED"
+    retryable = True
+
+
+class NotFound(MarketDataError):
+    reason_code = "NOT_FOUND"
+
+
+class BadParameters(MarketDataError):
+    reason_code = "BAD_PARAMETERS"
+
+
+class UpstreamError(MarketDataError):
+    """5xx, timeouts and network errors: retried with backoff, then reported."""
+
+    reason_code = "UPSTREAM_ERROR"
+    retryable = True
+
+
+class Timeout(UpstreamError):
+    reason_code = "TIMEOUT"
+
+
+class Malformed(MarketDataError):
+    """A 2xx answer we cannot read: HTML, invalid JSON, missing fields, empty data."""
+
+    reason_code = "MALFORMED"
+
+
+class EmptyData(Malformed):
+    reason_code = "EMPTY_DATA"

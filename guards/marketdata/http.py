@@ -1,0 +1,104 @@
+"""One GET with timeouts, retries with backoff on 5xx/network errors, and the shared limiter.
+
+Source clients (coinglass.py, binance.py) add their own envelope and status mapping on top.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import requests
+from django.conf import settings
+
+from guards.marketdata import errors
+from guards.marketdata.limiter import get_limiter
+
+logger = logging.getLogger("guards.marketdata")
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    status: int
+    headers: Mapping[str, str]
+    body: Any  # parsed JSON
+    text: str
+
+
+def get_json(
+    session: requests.Session,
+    url: str,
+    *,
+    source: str,
+    params: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+    weight: int = 1,
+    classify: Callable[[HttpAnswer], None] | None = None,
+) -> HttpAnswer:
+    """GET `url` through the limiter for `source`; parse JSON; retry retryable failures.
+
+    `classify` raises a typed error for answers that are not a success (the source's
+    envelope rules); retryable ones (5xx, network, timeout) are retried HTTP_RETRIES times
+    with exponential backoff, each attempt passing the limiter again.
+    """
+    attempts = settings.HTTP_RETRIES + 1
+    for attempt in range(attempts):
+        try:
+            answer = _get_once(session, url, source=source, params=params, headers=headers, weight=weight)
+            if classify:
+                classify(answer)
+            return answer
+        except errors.MarketDataError as exc:
+            if not exc.retryable or isinstance(exc, errors.RateLimited) or attempt == attempts - 1:
+                raise
+            logger.warning("retrying %s after %s", _path(url), exc.reason_code, extra={"tag": "MARKET-DATA"})
+            time.sleep(min(0.5 * 2**attempt, 4.0))
+    raise AssertionError("unreachable")
+
+
+def _get_once(session, url, *, source, params, headers, weight) -> HttpAnswer:
+    get_limiter().acquire(source, weight=weight)
+    timeout = (settings.HTTP_CONNECT_TIMEOUT_SECONDS, settings.HTTP_READ_TIMEOUT_SECONDS)
+    try:
+        response = session.get(url, params=params, headers=headers, timeout=timeout)
+    except requests.Timeout as exc:
+        raise errors.Timeout(f"{source} {_path(url)}: timed out") from None
+    except requests.RequestException as exc:
+        raise errors.UpstreamError(f"{source} {_path(url)}: {type(exc).__name__}") from None
+    text = response.text
+    if response.status_code >= 500:
+        raise errors.UpstreamError(f"{source} {_path(url)}: HTTP {response.status_code}")
+    try:
+        body = json.loads(text) if text else None
+    except ValueError:
+        body = _NOT_JSON
+    answer = HttpAnswer(response.status_code, dict(response.headers), body, text)
+    return answer
+
+
+class _NotJson:
+    def __repr__(self) -> str:
+        return "<not JSON>"
+
+
+_NOT_JSON = _NotJson()
+
+
+def is_json(answer: HttpAnswer) -> bool:
+    return answer.body is not _NOT_JSON
+
+
+def retry_after_seconds(answer: HttpAnswer) -> float | None:
+    raw = {k.lower(): v for k, v in answer.headers.items()}.get("retry-after")
+    try:
+        return float(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _path(url: str) -> str:
+    """The URL's path only: never the query string, never a header."""
+    return requests.utils.urlparse(url).path

@@ -1,0 +1,78 @@
+"""Reads: active parameters, the latest intel per input, as the guards see it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.core.cache import cache
+from django.utils.dateparse import parse_datetime
+
+from guards.domain import inputs
+from guards.domain.cvd import FlowDetail, to_cents
+from guards.domain.params import WHALE_THRESHOLD, Params, ParamValue
+from guards.domain.types import Intel, Reading
+from guards.models import MarketSnapshot, ParameterVersion
+
+
+def active_parameters() -> Params:
+    rows = ParameterVersion.objects.filter(status=ParameterVersion.Status.ACTIVE).values_list(
+        "parameter", "value", "version"
+    )
+    return Params({name: ParamValue(value, version) for name, value, version in rows})
+
+
+def snapshot_cache_key(symbol: str, kind: str) -> str:
+    return f"intel:{kind}:{symbol}"
+
+
+def latest_snapshot_payload(symbol: str, kind: str) -> dict[str, Any] | None:
+    """The latest good snapshot of one input: from the cache, else from the snapshot table."""
+    key_symbol = inputs.MARKET_WIDE_SYMBOL if kind in inputs.MARKET_WIDE else symbol
+    payload = cache.get(snapshot_cache_key(key_symbol, kind))
+    if payload is not None:
+        return payload
+    row = MarketSnapshot.objects.filter(symbol=key_symbol, kind=kind).order_by("-fetched_at").first()
+    return snapshot_payload(row) if row else None
+
+
+def snapshot_payload(row: MarketSnapshot) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "source": row.source,
+        "fetched_at": row.fetched_at.isoformat(),
+        "derived": row.derived,
+        "raw": row.raw,
+    }
+
+
+def intel_for(*, symbol: str, params: Params) -> Intel:
+    """Everything the guards need for `symbol`, read from the cache or the latest snapshot rows."""
+    readings = {kind: _reading(symbol, kind, params) for kind in (inputs.WHALE_FLOW,)}
+    return Intel(symbol, readings)
+
+
+def _reading(symbol: str, kind: str, params: Params) -> Reading:
+    payload = latest_snapshot_payload(symbol, kind)
+    ttl = inputs.TTL_SECONDS[kind]
+    if payload is None:
+        return Reading(None, None, ttl)
+    fetched_at = parse_datetime(payload["fetched_at"])
+    try:
+        value, detail = _PARSERS[kind](payload, params)
+    except (KeyError, TypeError, ValueError) as exc:
+        return Reading(None, fetched_at, ttl, payload["source"], problem=f"UNPARSEABLE ({type(exc).__name__})")
+    return Reading(value, fetched_at, ttl, payload["source"], detail=detail | {"snapshot_id": payload["id"]})
+
+
+def _whale_flow(payload: dict[str, Any], params: Params):
+    """Split the stored flow detail at the active whale threshold (exact, SPEC §5.2)."""
+    detail = FlowDetail.from_json(payload["raw"]["detail"])
+    return detail.split(to_cents(params.decimal(WHALE_THRESHOLD))), {"flow_detail": detail}
+
+
+_PARSERS = {inputs.WHALE_FLOW: _whale_flow}
+
+
+def parse_fetched_at(payload: dict[str, Any]) -> datetime | None:
+    return parse_datetime(payload["fetched_at"])

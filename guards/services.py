@@ -1,0 +1,122 @@
+"""Writes: evaluating a signal and recording its decision (SPEC §3)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from guards import selectors
+from guards.domain import inputs
+from guards.domain.chain import GUARD_PARAMS, ChainResult, build_steps, run_chain
+from guards.domain.params import WHALE_THRESHOLD, Params
+from guards.domain.types import Decision, Direction, GuardResult, Intel, Signal
+from guards.events import GUARD_LOG_TAGS, EventType
+from guards.models import Evaluation, GuardEvent
+
+logger = logging.getLogger("guards.decisions")
+
+
+@dataclass(frozen=True)
+class SignalRequest:
+    symbol: str
+    direction: Direction
+    base_size: Decimal
+    strategy: str = ""
+    price: Decimal | None = None
+    signal_id: str | None = None
+
+    def to_signal(self) -> Signal:
+        return Signal(self.symbol, self.direction, self.base_size, self.strategy, self.price)
+
+
+def evaluate_signal(*, request: SignalRequest, now: datetime) -> dict[str, Any]:
+    """Run the guard chain on a signal and record it; a repeated signal_id returns the first answer."""
+    if request.signal_id and (seen := _stored_answer(request.signal_id)):
+        return seen
+    params = selectors.active_parameters()
+    intel = selectors.intel_for(symbol=request.symbol, params=params)
+    outcome = run_chain(build_steps(params), request.to_signal(), intel, now)
+    signal_id = request.signal_id or f"sig-{uuid.uuid4().hex}"
+    answer = _answer(signal_id, request, outcome, params)
+    try:
+        with transaction.atomic():
+            _record(signal_id, request, outcome, intel, params, answer, now)
+    except IntegrityError:  # the same signal_id raced us: the first one wins
+        if stored := _stored_answer(signal_id):
+            return stored
+        raise
+    _log(signal_id, request, outcome)
+    return answer
+
+
+def _stored_answer(signal_id: str) -> dict[str, Any] | None:
+    return Evaluation.objects.filter(signal_id=signal_id).values_list("response", flat=True).first()
+
+
+def _answer(signal_id: str, request: SignalRequest, outcome: ChainResult, params: Params) -> dict[str, Any]:
+    return {
+        "signal_id": signal_id,
+        "allowed": outcome.allowed,
+        "size_multiplier": float(outcome.size_multiplier),
+        "final_size": float(outcome.final_size(request.base_size)),
+        "blocked_by": outcome.blocked_by,
+        "reason": outcome.reason,
+        "guards": [
+            {"guard": r.guard, "decision": str(r.decision), "reason": r.reason, "data": dict(r.data)}
+            for r in outcome.results
+        ],
+        "thresholds": params.stamp(WHALE_THRESHOLD),
+    }
+
+
+def _record(signal_id, request, outcome: ChainResult, intel: Intel, params: Params, answer, now) -> None:
+    whale = intel.readings.get(inputs.WHALE_FLOW)
+    evaluation = Evaluation.objects.create(
+        signal_id=signal_id, symbol=request.symbol, direction=request.direction, strategy=request.strategy,
+        base_size=request.base_size, price=request.price, allowed=outcome.allowed,
+        size_multiplier=outcome.size_multiplier, final_size=outcome.final_size(request.base_size),
+        blocked_by=outcome.blocked_by or "", reason=outcome.reason, response=answer,
+        whale_flow_snapshot_id=whale.detail.get("snapshot_id") if whale else None, evaluated_at=now,
+    )
+    GuardEvent.objects.bulk_create(
+        _event(evaluation, position, result, intel, params, now) for position, result in enumerate(outcome.results)
+    )
+
+
+def _event(evaluation, position: int, result: GuardResult, intel: Intel, params: Params, now) -> GuardEvent:
+    fail_open = result.decision is Decision.FAIL_OPEN
+    return GuardEvent(
+        event_type=EventType.GUARD_FAIL_OPEN if fail_open else result.guard, guard=result.guard,
+        decision=result.decision, reason=result.reason, symbol=evaluation.symbol, evaluation=evaluation,
+        inputs={"data": dict(result.data), "sources": _sources(result.guard, intel)},
+        parameters=params.stamp(*GUARD_PARAMS.get(result.guard, ())), position=position, created_at=now,
+    )
+
+
+def _sources(guard: str, intel: Intel) -> dict[str, Any]:
+    """Which snapshot each input came from and when it was fetched, for the audit trail."""
+    from guards.domain.chain import GUARDS
+
+    out = {}
+    for kind in GUARDS[guard].NEEDS:
+        reading = intel.readings.get(kind)
+        if reading:
+            out[kind] = {"source": reading.source, "snapshot_id": reading.detail.get("snapshot_id"),
+                         "fetched_at": reading.fetched_at.isoformat() if reading.fetched_at else None}
+    return out
+
+
+def _log(signal_id: str, request: SignalRequest, outcome: ChainResult) -> None:
+    for result in outcome.results:
+        logger.info(
+            "%s %s %s: %s", result.guard, request.symbol, result.decision, result.reason,
+            extra={"tag": GUARD_LOG_TAGS.get(result.guard, "GUARD"), "signal_id": signal_id,
+                   "symbol": request.symbol, "direction": str(request.direction), "guard": result.guard,
+                   "decision": str(result.decision), "data": dict(result.data)},
+        )

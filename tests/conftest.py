@@ -1,0 +1,67 @@
+"""Shared fixtures: service availability, users, fake market-data servers."""
+
+import os
+import socket
+
+import pytest
+from django.conf import settings
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _need(available: bool, what: str) -> None:
+    """Skip with a reason when a service is missing, except in CI where that is a failure."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required when CI=true but is not reachable")
+    pytest.skip(f"{what} not reachable on this machine")
+
+
+@pytest.fixture
+def require_postgres():
+    _need(settings.DATABASES["default"]["ENGINE"].endswith("postgresql"), "PostgreSQL at 127.0.0.1:5432")
+
+
+@pytest.fixture
+def redis_url():
+    _need(settings.REDIS_AVAILABLE, "Redis at 127.0.0.1:6379")
+    import redis
+
+    client = redis.Redis.from_url(settings.TEST_REDIS_URL)
+    client.flushdb()
+    yield settings.TEST_REDIS_URL
+    client.flushdb()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+pytest_plugins = ["tests.fakes.binance"]
+
+
+@pytest.fixture
+def bot_token(db):
+    from django.contrib.auth import get_user_model
+
+    from guards.tokens import issue_token
+
+    user = get_user_model().objects.create_user("bot", password="unused-password-1")
+    token, _ = issue_token(user=user, name="test bot")
+    return token
+
+
+@pytest.fixture
+def bot(client, bot_token):
+    """POST JSON to the bot API with a valid bearer token."""
+    import json
+
+    def post(path, body, **headers):
+        payload = body if isinstance(body, str) else json.dumps(body)
+        return client.post(path, payload, content_type="application/json",
+                           headers={"Authorization": f"Bearer {bot_token}", **headers})
+
+    return post

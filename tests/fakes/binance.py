@@ -1,0 +1,94 @@
+"""A fake Binance USDⓈ-M futures server on 127.0.0.1: aggTrades and klines, as MARKETDATA.md shows.
+
+It pages exactly like Binance (`fromId`, `startTime`/`endTime`, `limit` <= 1000), logs every
+request, and can be told to answer the next requests with a fault.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+
+class FakeBinance:
+    def __init__(self):
+        self.trades: dict[str, list[dict]] = {}
+        self.bars: dict[str, list[list]] = {}
+        self.requests: list[dict] = []
+        self.faults: list[tuple[int, str, dict]] = []  # (status, body, headers) served before normal answers
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def add_trade(self, symbol: str, *, price: str, qty: str, time_ms: int, taker_buy: bool) -> dict:
+        rows = self.trades.setdefault(symbol, [])
+        row = {"a": 26129 + len(rows), "p": price, "q": qty, "f": 27781 + len(rows), "l": 27781 + len(rows),
+               "T": time_ms, "m": not taker_buy}
+        rows.append(row)
+        return row
+
+    def calls(self, path: str) -> list[dict]:
+        return [r for r in self.requests if r["path"] == path]
+
+    def _agg_trades(self, query: dict) -> list[dict]:
+        rows = self.trades.get(query["symbol"], [])
+        limit = min(int(query.get("limit", 500)), 1000)
+        if "fromId" in query:
+            return [r for r in rows if r["a"] >= int(query["fromId"])][:limit]
+        start, end = int(query.get("startTime", 0)), int(query.get("endTime", 2**62))
+        return [r for r in rows if start <= r["T"] <= end][:limit]
+
+    def _klines(self, query: dict) -> list[list]:
+        start = int(query.get("startTime", 0))
+        return [b for b in self.bars.get(query["symbol"], []) if b[0] >= start][: int(query.get("limit", 500))]
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                url = urlparse(self.path)
+                query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                fake.requests.append({"path": url.path, "query": query, "at": time.time()})
+                if fake.faults:
+                    status, body, headers = fake.faults.pop(0)
+                    return self._send(status, body, headers)
+                if url.path == "/fapi/v1/aggTrades":
+                    return self._send(200, json.dumps(fake._agg_trades(query)))
+                if url.path == "/fapi/v1/klines":
+                    return self._send(200, json.dumps(fake._klines(query)))
+                self._send(404, json.dumps({"code": -1, "msg": "Not found"}))
+
+            def _send(self, status, body, headers=None):
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("X-MBX-USED-WEIGHT-1M", "20")
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        return Handler
+
+
+@pytest.fixture
+def fake_binance(settings):
+    server = FakeBinance()
+    settings.BINANCE_FUTURES_BASE_URL = server.url
+    settings.MARKET_DATA = "live"
+    yield server
+    server.stop()

@@ -1,0 +1,122 @@
+"""POST /api/v1/signals/evaluate (SPEC §3) on PostgreSQL: decisions, events, idempotency, errors."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from guards.domain import inputs
+from guards.domain.cvd import FlowDetail, TakerOrder
+from guards.ingest import store_snapshot
+from guards.models import Evaluation, GuardEvent
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("require_postgres")]
+URL = "/api/v1/signals/evaluate"
+
+
+def store_whale_flow(whale_signed_usd: list[int], age_seconds: int = 30, symbol="BTCUSDT"):
+    orders = [TakerOrder(0, abs(u) * 100, u > 0, 0, 0) for u in whale_signed_usd]
+    detail = FlowDetail.from_orders(orders, floor_cents=4_000_000)
+    return store_snapshot(
+        symbol=symbol, kind=inputs.WHALE_FLOW, source="simulated",
+        fetched_at=timezone.now() - timedelta(seconds=age_seconds),
+        derived={}, raw={"detail": detail.to_json()},
+    )
+
+
+def test_long_blocked_when_whale_cvd_negative(bot):
+    snapshot = store_whale_flow([150_000, -400_000])
+    response = bot(URL, {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1000.0, "signal_id": "s-1"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["allowed"] is False and body["blocked_by"] == "WHALE_INTENT_FILTER"
+    assert body["final_size"] == 0 and body["size_multiplier"] == 0
+    assert body["thresholds"] == {"whale_cvd_threshold_usd": {"value": 100000, "version": 1}}
+    event = GuardEvent.objects.get(evaluation__signal_id="s-1", guard="WHALE_INTENT_FILTER")
+    assert event.event_type == "WHALE_INTENT_FILTER" and event.decision == "block"
+    assert event.inputs["data"]["whale_cvd_usd"] == "-250000.00"
+    assert event.inputs["sources"]["whale_flow"]["snapshot_id"] == snapshot.id
+    assert event.parameters["whale_cvd_threshold_usd"] == {"value": 100000, "version": 1}
+    assert Evaluation.objects.get(signal_id="s-1").whale_flow_snapshot_id == snapshot.id
+
+
+def test_short_allowed_in_the_same_state(bot):
+    store_whale_flow([150_000, -400_000])
+    body = bot(URL, {"symbol": "BTCUSDT", "direction": "SHORT", "base_size": 1000.0}).json()
+    assert body["allowed"] is True and body["blocked_by"] is None
+    whale = next(g for g in body["guards"] if g["guard"] == "WHALE_INTENT_FILTER")
+    assert whale["decision"] == "allow"
+    assert body["signal_id"].startswith("sig-")
+
+
+def test_whale_cvd_exactly_zero_allows_long(bot):
+    store_whale_flow([200_000, -200_000])
+    assert bot(URL, {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 10}).json()["allowed"] is True
+
+
+def test_repeat_signal_id_returns_first_answer_and_records_nothing(bot):
+    store_whale_flow([-300_000])
+    first = bot(URL, {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 500, "signal_id": "again"}).json()
+    events = GuardEvent.objects.count()
+    store_whale_flow([900_000])  # the market changed; the answer must not
+    second = bot(URL, {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 500, "signal_id": "again"}).json()
+    assert second == first
+    assert Evaluation.objects.filter(signal_id="again").count() == 1
+    assert GuardEvent.objects.count() == events
+
+
+def test_one_guard_event_per_guard_with_fail_open_for_missing_data(bot):
+    store_whale_flow([300_000])
+    body = bot(URL, {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 100, "signal_id": "fo"}).json()
+    events = list(GuardEvent.objects.filter(evaluation__signal_id="fo").order_by("position"))
+    assert [e.guard for e in events] == [g["guard"] for g in body["guards"]]
+    fail_open = [e for e in events if e.decision == "fail_open"]
+    assert all(e.event_type == "GUARD_FAIL_OPEN" and "MISSING" in e.reason for e in fail_open)
+
+
+def test_stale_whale_data_fails_open(bot):
+    store_whale_flow([-300_000], age_seconds=601)
+    body = bot(URL, {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 100}).json()
+    whale = next(g for g in body["guards"] if g["guard"] == "WHALE_INTENT_FILTER")
+    assert body["allowed"] is True and whale["decision"] == "fail_open" and "STALE" in whale["reason"]
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"direction": "LONG", "base_size": 1}, "symbol"),
+        ({"symbol": "BTCUSDT", "direction": "UP", "base_size": 1}, "direction"),
+        ({"symbol": "BTCUSDT", "direction": "LONG", "base_size": -5}, "base_size"),
+        ({"symbol": "BTCUSDT", "direction": "LONG", "base_size": "lots"}, "base_size"),
+        ({"symbol": "btc usdt", "direction": "LONG", "base_size": 1}, "symbol"),
+        ({"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1, "price": 0}, "price"),
+        ({"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1, "signal_id": ""}, "signal_id"),
+        ({"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1, "colour": "red"}, "colour"),
+    ],
+)
+def test_invalid_input_is_400_naming_the_field(bot, body, field):
+    response = bot(URL, body)
+    assert response.status_code == 400
+    assert response.json()["field"] == field
+    assert field in response.json()["error"]
+    assert Evaluation.objects.count() == 0
+
+
+@pytest.mark.parametrize("raw", ["{not json", "[]", "null", ""])
+def test_unreadable_body_is_400(bot, raw):
+    response = bot(URL, raw)
+    assert response.status_code == 400
+    assert "error" in response.json()
+
+
+def test_missing_or_wrong_token_is_401(client, bot_token):
+    body = {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1}
+    assert client.post(URL, body, content_type="application/json").status_code == 401
+    wrong = client.post(URL, body, content_type="application/json", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401 and wrong.json()["field"] == "Authorization"
+
+
+def test_health_answers(client):
+    body = client.get("/api/v1/health").json()
+    assert body["status"] == "ok" and body["database"] == "ok"

@@ -1,0 +1,28 @@
+"""Test settings: the real settings, pointed at PostgreSQL when it is there, made faster."""
+
+import os
+import socket
+import tempfile
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+os.environ.setdefault("TRADINGBOT_VAR_DIR", tempfile.mkdtemp(prefix="tradingbot-test-"))
+os.environ.setdefault("MARKET_DATA", "simulated")
+POSTGRES_AVAILABLE = bool(os.environ.get("DATABASE_URL")) or _reachable("127.0.0.1", 5432)
+if not os.environ.get("DATABASE_URL") and POSTGRES_AVAILABLE:
+    os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/test"
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_AVAILABLE = _reachable("127.0.0.1", 6379)
+
+from tradingbot.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+HTTP_RETRIES = 1
