@@ -126,18 +126,22 @@ def _read_new_orders(market, symbol: str, window_start: datetime, now: datetime,
     whose remaining fills may not be published yet, so grouping stays exact across fetches."""
     cursor = TradeCursor.objects.filter(symbol=symbol).first()
     resume = cursor.resume_from if cursor and cursor.updated_at >= window_start else None
-    start_ms = int(window_start.timestamp() * 1000)
+    start_ms, now_ms = int(window_start.timestamp() * 1000), int(now.timestamp() * 1000)
     trades, page_from = [], resume
     for _ in range(max_pages):
-        if page_from is None:
-            end_ms = min(start_ms + 3_600_000 - 1, int(now.timestamp() * 1000))
+        if page_from is None:  # no cursor yet: walk the window by time spans (< 1 h each, Binance's rule)
+            if start_ms > now_ms:
+                break
+            end_ms = min(start_ms + 3_600_000 - 1, now_ms)
             page = market.agg_trades(symbol, start_ms=start_ms, end_ms=end_ms)
+            start_ms = end_ms + 1
         else:
             page = market.agg_trades(symbol, from_id=page_from)
+            if len(page) < 1000:
+                trades.extend(page)
+                break
         trades.extend(page)
-        if not page or (len(page) < 1000 and page_from is not None):
-            break
-        page_from = page[-1].agg_id + 1
+        page_from = page[-1].agg_id + 1 if page else None
     orders = group_taker_orders(trades)
     if not orders:
         return [], resume if resume is not None else None, cursor.resume_from if cursor else None
@@ -223,19 +227,32 @@ def fetch_price_bars(*, market, symbol: str, now: datetime) -> tuple[dict, dict]
 # --- One pass over every input ------------------------------------------------------------------
 
 
-def fetch_intel(*, symbols: list[str], now: datetime, force: bool = False) -> FetchReport:
-    """Every input for every symbol once, through the limiter (SPEC §8 `fetch_intel`)."""
+def _fetchers(market) -> dict[str, Callable[..., tuple[dict, dict]]]:
     from django.conf import settings
 
+    return {
+        inputs.WHALE_FLOW: lambda symbol, now: fetch_whale_flow(
+            market=market, symbol=symbol, now=now, max_pages=settings.BINANCE_AGGTRADES_MAX_PAGES),
+        inputs.PRICE_BARS: lambda symbol, now: fetch_price_bars(market=market, symbol=symbol, now=now),
+    }
+
+
+def fetch_one(*, kind: str, symbol: str, now: datetime, force: bool = False, market=None) -> tuple[str, str]:
+    """Fetch one input for one symbol (or the market-wide one) as a recorded unit."""
+    market = market or get_market()
+    fetch = _fetchers(market)[kind]
+    return run_fetch(market=market, symbol=symbol, kind=kind, now=now, fetch=lambda: fetch(symbol, now), force=force)
+
+
+def fetch_intel(*, symbols: list[str], now: datetime, force: bool = False) -> FetchReport:
+    """Every input for every symbol once, through the limiter (SPEC §8 `fetch_intel`)."""
     market = get_market()
     report = FetchReport()
+    kinds = list(_fetchers(market))
     for symbol in symbols:
-        per_symbol = {
-            inputs.WHALE_FLOW: lambda s=symbol: fetch_whale_flow(
-                market=market, symbol=s, now=now, max_pages=settings.BINANCE_AGGTRADES_MAX_PAGES),
-            inputs.PRICE_BARS: lambda s=symbol: fetch_price_bars(market=market, symbol=s, now=now),
-        }
-        for kind, fetch in per_symbol.items():
-            outcome, reason = run_fetch(market=market, symbol=symbol, kind=kind, now=now, fetch=fetch, force=force)
-            report.add(symbol, kind, outcome, reason)
+        for kind in (k for k in kinds if k not in inputs.MARKET_WIDE):
+            report.add(symbol, kind, *fetch_one(kind=kind, symbol=symbol, now=now, force=force, market=market))
+    for kind in (k for k in kinds if k in inputs.MARKET_WIDE):
+        symbol = inputs.MARKET_WIDE_SYMBOL
+        report.add(symbol, kind, *fetch_one(kind=kind, symbol=symbol, now=now, force=force, market=market))
     return report

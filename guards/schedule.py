@@ -1,38 +1,110 @@
-"""Periodic tasks, declared in code and kept as django-celery-beat rows the admin can edit."""
+"""Periodic tasks, computed in code and kept as django-celery-beat rows the admin can edit.
+
+Each (input, symbol) pair gets its own beat row so fetches are spread over the cycle instead
+of bursting. The plan is computed from the rate limit and the number of watched symbols
+(docs/schedule.md): each source's calls per cycle are spaced evenly across the cycle, and the
+cycle is stretched beyond the input's TTL only when the watched set would otherwise use more
+than HEADROOM of the source's per-minute budget.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from django.conf import settings
 
+from guards.domain import inputs
 
-def desired_tasks() -> list[dict]:
-    """Every beat row this project wants: name, task, interval seconds, kwargs."""
+HEADROOM = 0.5  # the schedule may use at most half of a source's budget; retries get the rest
+
+# input kind -> (source, budget units per fetch). aggTrades pages are weight 20 each and a
+# fetch reads a few pages; klines (<=1500 rows) weigh 10.
+FETCH_COST = {
+    inputs.WHALE_FLOW: ("binance", 60),
+    inputs.PRICE_BARS: ("binance", 10),
+    inputs.LIQUIDATION: ("coinglass", 1),
+    inputs.TAKER_FLOW: ("coinglass", 1),
+    inputs.MAX_PAIN: ("coinglass", 1),
+    inputs.FEAR_GREED: ("coinglass", 1),
+}
+
+
+@dataclass(frozen=True)
+class PlannedFetch:
+    kind: str
+    symbol: str
+    every_seconds: int
+    offset_seconds: float
+
+    @property
+    def name(self) -> str:
+        return f"fetch {self.kind} {self.symbol}"
+
+
+def budget_per_minute(source: str) -> float:
+    if source == "coinglass":
+        return min(settings.COINGLASS_CALLS_PER_MINUTE, 60 / settings.COINGLASS_MIN_INTERVAL_SECONDS)
+    return settings.BINANCE_WEIGHT_PER_MINUTE
+
+
+def plan_fetches(symbols: list[str]) -> list[PlannedFetch]:
+    """Every (input, symbol) fetch with its interval and start offset, per source."""
+    plan: list[PlannedFetch] = []
+    for source in ("coinglass", "binance"):
+        pairs = [
+            (kind, inputs.MARKET_WIDE_SYMBOL if kind in inputs.MARKET_WIDE else symbol)
+            for kind, (src, _) in FETCH_COST.items() if src == source
+            for symbol in (symbols[:1] if kind in inputs.MARKET_WIDE else symbols)
+        ]
+        plan += _spread(source, pairs)
+    return plan
+
+
+def _spread(source: str, pairs: list[tuple[str, str]]) -> list[PlannedFetch]:
+    if not pairs:
+        return []
+    cycle = max(inputs.TTL_SECONDS[kind] for kind, _ in pairs)
+    cost = sum(FETCH_COST[kind][1] * cycle / inputs.TTL_SECONDS[kind] for kind, _ in pairs)
+    allowed_per_cycle = budget_per_minute(source) * HEADROOM * cycle / 60
+    stretch = max(1.0, cost / allowed_per_cycle)
+    step = cycle / len(pairs)
     return [
-        {
-            "name": "fetch_intel: every input, every watched symbol",
-            "task": "guards.fetch_intel",
-            "every_seconds": 300,  # */5 * * * *: the shortest input TTL (SPEC §2)
-            "kwargs": {"symbols": settings.WATCHED_SYMBOLS},
-        },
+        PlannedFetch(kind, symbol, math.ceil(inputs.TTL_SECONDS[kind] * stretch), round(i * step, 1))
+        for i, (kind, symbol) in enumerate(pairs)
     ]
 
 
-def install_schedule() -> list[str]:
-    """Create missing beat rows; an operator's edits to existing rows are kept."""
+def desired_tasks() -> list[dict]:
+    """Every beat row this project wants: name, task, interval seconds, start offset, kwargs."""
+    rows = [
+        {"name": p.name, "task": "guards.fetch_input", "every_seconds": p.every_seconds,
+         "offset_seconds": p.offset_seconds, "kwargs": {"kind": p.kind, "symbol": p.symbol}}
+        for p in plan_fetches(settings.WATCHED_SYMBOLS)
+    ]
+    return rows
+
+
+def install_schedule(*, replace: bool = False) -> list[str]:
+    """Create missing beat rows (or, with replace, reset them); operators' edits are kept otherwise."""
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-    created = []
+    # Beat runs an interval task every `every` seconds after its last run, so a future start
+    # time per row fixes the stagger for good: row i first runs at anchor + offset_i.
+    anchor = (datetime.now(timezone.utc) + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    touched = []
     for spec in desired_tasks():
         interval, _ = IntervalSchedule.objects.get_or_create(every=spec["every_seconds"], period=IntervalSchedule.SECONDS)
-        _, was_created = PeriodicTask.objects.get_or_create(
-            name=spec["name"],
-            defaults={"task": spec["task"], "interval": interval, "kwargs": json.dumps(spec["kwargs"])},
-        )
-        if was_created:
-            created.append(spec["name"])
-    return created
+        values = {"task": spec["task"], "interval": interval, "kwargs": json.dumps(spec["kwargs"]),
+                  "start_time": anchor + timedelta(seconds=spec["offset_seconds"])}
+        if replace:
+            PeriodicTask.objects.update_or_create(name=spec["name"], defaults=values)
+            touched.append(spec["name"])
+        elif PeriodicTask.objects.get_or_create(name=spec["name"], defaults=values)[1]:
+            touched.append(spec["name"])
+    return touched
 
 
 def install_schedule_after_migrate(sender, **kwargs) -> None:

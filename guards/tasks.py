@@ -19,3 +19,12 @@ def fetch_intel(symbols: list[str] | None = None, force: bool = False) -> dict:
     report = ingest.fetch_intel(symbols=symbols or settings.WATCHED_SYMBOLS, now=timezone.now(), force=force)
     logger.info("fetch_intel done", extra={"tag": "MARKET-DATA", **report.log_fields()})
     return report.log_fields()
+
+
+@shared_task(name="guards.fetch_input", ignore_result=True, soft_time_limit=240)
+def fetch_input(kind: str, symbol: str, force: bool = False) -> dict:
+    """One input for one symbol: the staggered beat rows of guards/schedule.py call this."""
+    outcome, reason = ingest.fetch_one(kind=kind, symbol=symbol, now=timezone.now(), force=force)
+    logger.info("fetch_input done", extra={"tag": "MARKET-DATA", "kind": kind, "symbol": symbol,
+                                           "outcome": outcome, "reason": reason})
+    return {"kind": kind, "symbol": symbol, "outcome": outcome, "reason": reason}

@@ -1,0 +1,53 @@
+"""Beat schedule computed from the rate limit and the watched symbols (issue 3, SPEC §2)."""
+
+import json
+
+import pytest
+
+from guards.schedule import HEADROOM, FETCH_COST, budget_per_minute, install_schedule, plan_fetches
+
+
+def calls_per_minute(plan, source):
+    return sum(FETCH_COST[p.kind][1] * 60 / p.every_seconds for p in plan if FETCH_COST[p.kind][0] == source)
+
+
+@pytest.mark.parametrize("symbol_count", [1, 2, 10, 60])
+def test_schedule_fits_inside_half_the_budget(settings, symbol_count):
+    symbols = [f"C{i}USDT" for i in range(symbol_count)]
+    plan = plan_fetches(symbols)
+    for source in ("coinglass", "binance"):
+        assert calls_per_minute(plan, source) <= budget_per_minute(source) * HEADROOM + 1e-9
+    assert len({p.name for p in plan}) == len(plan)
+
+
+def test_two_symbols_refresh_at_their_ttl_and_are_staggered(settings):
+    plan = plan_fetches(["BTCUSDT", "ETHUSDT"])
+    coinglass = [p for p in plan if FETCH_COST[p.kind][0] == "coinglass"]
+    assert len(coinglass) == 7  # heatmap, taker, max pain per symbol + one market-wide Fear & Greed
+    assert {p.every_seconds for p in coinglass if p.kind != "fear_greed"} == {300}
+    offsets = sorted(p.offset_seconds for p in coinglass)
+    assert min(b - a for a, b in zip(offsets, offsets[1:])) >= 300 / 7 - 0.1
+
+
+def test_many_symbols_stretch_the_cycle_instead_of_breaking_the_limit(settings):
+    plan = plan_fetches([f"C{i}USDT" for i in range(60)])
+    assert min(p.every_seconds for p in plan if p.kind == "liquidation_heatmap") > 300
+
+
+def test_a_lower_plan_limit_stretches_the_schedule(settings):
+    settings.COINGLASS_CALLS_PER_MINUTE = 2
+    plan = plan_fetches(["BTCUSDT", "ETHUSDT"])
+    assert calls_per_minute(plan, "coinglass") <= 1.0 + 1e-9
+
+
+@pytest.mark.django_db
+def test_beat_rows_exist_after_migrate_and_keep_operator_edits():
+    from django_celery_beat.models import PeriodicTask
+
+    row = PeriodicTask.objects.get(name="fetch whale_flow BTCUSDT")
+    assert row.task == "guards.fetch_input"
+    assert json.loads(row.kwargs) == {"kind": "whale_flow", "symbol": "BTCUSDT"}
+    row.enabled = False
+    row.save()
+    assert install_schedule() == []
+    assert PeriodicTask.objects.get(name="fetch whale_flow BTCUSDT").enabled is False
