@@ -9,14 +9,14 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
-from guards import services
+from guards import services, trades
 from guards.domain.types import Direction
 from guards.models import ApiToken
-from guards.schemas import ErrorOut, EvaluateIn, EvaluateOut, HealthOut
+from guards.schemas import ErrorOut, EvaluateIn, EvaluateOut, HealthOut, TradeIn, TradeOut
 
 
 class BearerToken(HttpBearer):
@@ -85,6 +85,22 @@ def evaluate_signal(request: HttpRequest, payload: EvaluateIn):
         signal_id=payload.signal_id,
     )
     return services.evaluate_signal(request=signal, now=timezone.now())
+
+
+@api.post(
+    "/trades", response={200: TradeOut, 201: TradeOut, 400: ErrorOut, 401: ErrorOut}, auth=BearerToken(),
+    url_name="trades", summary="Report a closed trade (SPEC §5.1); a repeated trade_id returns the stored one",
+)
+def report_trade(request: HttpRequest, payload: TradeIn):
+    report = trades.TradeReport(**{
+        **payload.dict(), **{k: _decimal(getattr(payload, k)) for k in ("size", "entry_price", "exit_price", "pnl")}
+    })
+    trade, created = trades.record_trade(report=report, now=timezone.now())
+    return Status(201 if created else 200, trades.trade_answer(trade))
+
+
+def _decimal(value: float) -> Decimal:
+    return Decimal(str(value))
 
 
 @api.get("/health", response=HealthOut, url_name="health", summary="Liveness and database check")

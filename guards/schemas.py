@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
 from ninja import Schema
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 SYMBOL = re.compile(r"^[A-Z0-9]{2,20}$")
 
@@ -63,3 +64,84 @@ class HealthOut(Schema):
     database: str
     market_data: str
     time: str
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("must be an ISO-8601 time with a timezone, e.g. 2026-11-24T12:00:00Z")
+    return value.astimezone(timezone.utc)
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+Price = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class TradeIn(Schema):
+    trade_id: str = Field(min_length=1, max_length=128)
+    signal_id: str | None = Field(default=None, max_length=128)
+    symbol: str
+    direction: Literal["LONG", "SHORT"]
+    size: Price
+    entry_price: Price
+    exit_price: Price
+    opened_at: AwareDatetime
+    closed_at: AwareDatetime
+    pnl: float = Field(allow_inf_nan=False, description="Realised P&L in USD")
+
+    model_config = {"extra": "forbid"}
+
+    _symbol = field_validator("symbol")(EvaluateIn._symbol.__func__)
+
+    @field_validator("closed_at")
+    @classmethod
+    def _closed_after_opened(cls, value: datetime, info: ValidationInfo) -> datetime:
+        opened = info.data.get("opened_at")
+        if opened is not None and value < opened:
+            raise ValueError("must not be before opened_at")
+        return value
+
+
+class TradeOut(Schema):
+    trade_id: str
+    signal_id: str | None
+    symbol: str
+    direction: str
+    size: float
+    entry_price: float
+    exit_price: float
+    opened_at: datetime
+    closed_at: datetime
+    pnl: float
+    received_at: datetime
+    linked_to_signal: bool
+
+
+class MinHoldIn(Schema):
+    symbol: str
+    direction: Literal["LONG", "SHORT"]
+    strategy: str = Field(min_length=1, max_length=64)
+    entry_price: Price
+    current_price: Price
+    opened_at: AwareDatetime
+    position_id: str | None = Field(default=None, min_length=1, max_length=128)
+
+    model_config = {"extra": "forbid"}
+
+    _symbol = field_validator("symbol")(EvaluateIn._symbol.__func__)
+
+
+class ClusterOut(Schema):
+    price: float
+    distance_pct: float
+    side: Literal["SHORT", "LONG"]
+    intensity: float
+
+
+class MinHoldOut(Schema):
+    min_hold_seconds: int
+    reason: Literal["LIQ_CLUSTER", "MAX_PAIN_FAR", "TRUE_TREND", "DEFAULT"]
+    hold_until: datetime
+    cluster: ClusterOut | None
+    protective_exits_allowed: bool = True
+    note: str
+    fail_open: list[str] = []

@@ -1,0 +1,92 @@
+"""Magnet Target 2.0 minimum hold (SPEC §4): how long a position must be held at least.
+
+Priority for TRUE_TREND: moving toward a liquidation cluster (90 min), options max pain far
+on the favourable side (75 min), otherwise the standard 45 min. Other strategies get the
+default (0). The hold only delays exits the bot chooses; protective exits are never held.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol, Sequence
+
+from guards.domain.types import Direction
+
+TRUE_TREND = "TRUE_TREND"
+PROTECTIVE_EXITS = "Stop-loss, liquidation and kill-switch exits are always allowed; the minimum hold applies only to exits the bot chooses."
+
+
+class NearCluster(Protocol):
+    price: Decimal
+    intensity: Decimal
+    distance_pct: Decimal
+    side: str
+
+
+@dataclass(frozen=True)
+class HeldPosition:
+    direction: Direction
+    strategy: str
+    entry_price: Decimal
+    current_price: Decimal
+
+
+@dataclass(frozen=True)
+class HoldParams:
+    liq_magnet_minutes: int = 90
+    max_pain_minutes: int = 75
+    true_trend_minutes: int = 45
+    default_minutes: int = 0
+    max_pain_far_pct: Decimal = Decimal("5")
+
+
+@dataclass(frozen=True)
+class HoldDecision:
+    minutes: int
+    reason: str  # LIQ_CLUSTER, MAX_PAIN_FAR, TRUE_TREND, DEFAULT
+    cluster: NearCluster | None = None
+    max_pain_distance_pct: Decimal | None = None
+
+    @property
+    def seconds(self) -> int:
+        return self.minutes * 60
+
+
+def cluster_ahead(position: HeldPosition, top_clusters: Sequence[NearCluster]) -> NearCluster | None:
+    """The nearest of the top-2 clusters lying beyond both entry and current price in the
+    position's direction (LONG: strictly above both; SHORT: strictly below both).
+
+    `top_clusters` are already the top 2 within the cluster window of the current price.
+    """
+    if position.direction is Direction.LONG:
+        ahead = [c for c in top_clusters if c.price > position.entry_price and c.price > position.current_price]
+    else:
+        ahead = [c for c in top_clusters if c.price < position.entry_price and c.price < position.current_price]
+    return min(ahead, key=lambda c: abs(c.price - position.current_price), default=None)
+
+
+def max_pain_distance_pct(position: HeldPosition, max_pain_price: Decimal) -> Decimal:
+    """Signed distance to max pain in the position's favour, in % of the current price."""
+    move = max_pain_price - position.current_price
+    signed = move if position.direction is Direction.LONG else -move
+    return signed / position.current_price * 100
+
+
+def min_hold(
+    position: HeldPosition,
+    top_clusters: Sequence[NearCluster] | None,
+    max_pain_price: Decimal | None,
+    params: HoldParams,
+) -> HoldDecision:
+    """The minimum hold for `position`. None for an input means it is unusable (fail open:
+    the rule that needs it is passed over, never applied on bad data)."""
+    if position.strategy != TRUE_TREND:
+        return HoldDecision(params.default_minutes, "DEFAULT")
+    if top_clusters and (cluster := cluster_ahead(position, top_clusters)):
+        return HoldDecision(params.liq_magnet_minutes, "LIQ_CLUSTER", cluster)
+    if max_pain_price is not None:
+        distance = max_pain_distance_pct(position, max_pain_price)
+        if distance >= params.max_pain_far_pct:
+            return HoldDecision(params.max_pain_minutes, "MAX_PAIN_FAR", None, distance)
+    return HoldDecision(params.true_trend_minutes, "TRUE_TREND")

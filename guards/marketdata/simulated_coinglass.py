@@ -1,0 +1,142 @@
+"""CoinGlass-shaped payloads from the seeded market (MARKETDATA.md shapes, byte for byte).
+
+The simulator answers with the same JSON the real API sends, and the same parsers read it,
+so the offline default exercises the whole pipeline. Everything is consistent with the
+trade flow and prices of market_model: liquidation levels sit at leverage distances from
+recent prices and at round numbers, Fear & Greed follows two-week momentum (and passes 80
+in strong up-trends), taker flow is the simulated trades' own buy share.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta, timezone
+
+from guards.marketdata import market_model as model
+
+LEVERAGES = (10, 25, 50, 100)
+HEATMAP_COLUMNS = 72  # hourly columns: the "3d" range
+ROUND_STEP = {"BTCUSDT": 1000.0, "ETHUSDT": 50.0}
+
+
+def envelope(data) -> dict:
+    return {"code": "0", "msg": "success", "data": data}
+
+
+def heatmap(seed: int, symbol: str, now_ms: int) -> dict:
+    """aggregated-heatmap/model1 `data`: y_axis, sparse [x, y, usd] cells, hourly candles."""
+    last_minute = model.minute_index(now_ms)
+    minutes = [last_minute - 60 * (HEATMAP_COLUMNS - 1 - x) for x in range(HEATMAP_COLUMNS)]
+    price = model.mid_price(seed, symbol, last_minute)
+    step = _row_step(price)
+    first_row = math.floor(price * 0.88 / step) * step
+    y_axis = [round(first_row + i * step, 8) for i in range(int(price * 0.24 / step))]
+    cells = []
+    for x, minute in enumerate(minutes):
+        levels = _liquidation_levels(seed, symbol, minutes[: x + 1], model.mid_price(seed, symbol, minute))
+        for level_price, usd in levels.items():
+            y = round((level_price - y_axis[0]) / step)
+            if 0 <= y < len(y_axis) and usd >= 1:
+                cells.append([x, y, round(usd, 2)])
+    return {"y_axis": y_axis, "liquidation_leverage_data": cells, "price_candlesticks": _candles(seed, symbol, minutes)}
+
+
+def _row_step(price: float) -> float:
+    """A round row height near 0.05% of price: 50 for BTC near 97k, 2 for ETH near 3.6k."""
+    raw = price * 0.0005
+    magnitude = 10 ** math.floor(math.log10(raw))
+    return next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+
+
+def _liquidation_levels(seed: int, symbol: str, entry_minutes: list[int], price_now: float) -> dict[float, float]:
+    """Open positions from recent hours liquidate at entry x (1 -/+ 1/leverage); a level the
+    price has already crossed is gone. Round numbers gather extra stops and liquidations."""
+    step = _row_step(price_now)
+    levels: dict[float, float] = {}
+    for minute in entry_minutes[-24:]:
+        entry = model.mid_price(seed, symbol, minute)
+        rnd = model.rng_for(seed, symbol, "liq", minute)
+        for lev in LEVERAGES:
+            for side in (-1, 1):
+                level = entry * (1 + side / lev)
+                if (side < 0 and level < price_now) or (side > 0 and level > price_now):
+                    key = round(level / step) * step
+                    levels[key] = levels.get(key, 0) + rnd.lognormvariate(13.5, 0.8) / lev * 10
+    round_step = ROUND_STEP.get(symbol, 10 ** math.floor(math.log10(price_now)))
+    for k in range(-5, 6):
+        level = (math.floor(price_now / round_step) + k) * round_step
+        rnd = model.rng_for(seed, symbol, "round", level)
+        levels[level] = levels.get(level, 0) + rnd.lognormvariate(14.5, 0.6)
+    return levels
+
+
+def _candles(seed: int, symbol: str, minutes: list[int]) -> list[list]:
+    rows = []
+    for minute in minutes:
+        bars = [model.minute_ohlc(seed, symbol, m) for m in range(minute - 59, minute + 1)]
+        high, low = max(b[1] for b in bars), min(b[2] for b in bars)
+        ts = (model.EPOCH_MS + (minute - 59) * model.MINUTE_MS) // 1000
+        rows.append([ts, f"{bars[0][0]:.1f}", f"{high:.1f}", f"{low:.1f}", f"{bars[-1][3]:.1f}", "63753192.11"])
+    return rows
+
+
+def fear_greed(seed: int, now_ms: int, days: int = 30) -> list[dict]:
+    """fear-greed-history `data` in the documented wrapping: one object of parallel arrays."""
+    today = datetime.fromtimestamp(now_ms / 1000, tz=timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    times, values, prices = [], [], []
+    for back in range(days - 1, -1, -1):
+        day = today - timedelta(days=back)
+        minute = model.minute_index(int(day.timestamp() * 1000))
+        now_price = model.mid_price(seed, "BTCUSDT", minute)
+        momentum = math.log(now_price / model.mid_price(seed, "BTCUSDT", minute - 14 * 1440))
+        noise = model.rng_for(seed, "fng", minute).gauss(0, 3)
+        values.append(max(0, min(100, round(52 + momentum * 320 + noise))))
+        times.append(int(day.timestamp()))
+        prices.append(round(now_price, 2))
+    return [{"data_list": values, "price_list": prices, "time_list": times}]
+
+
+RANGE_MINUTES = {"5m": 5, "15m": 15, "30m": 30, "1h": 60, "4h": 240, "12h": 720, "24h": 1440}
+
+
+def taker_buy_sell(seed: int, symbol: str, now_ms: int, range_: str) -> dict:
+    """taker-buy-sell-volume/exchange-list `data`: the simulated trades' own buy/sell notional."""
+    last = model.minute_index(now_ms)
+    buy = sell = 0.0
+    for minute in range(last - RANGE_MINUTES[range_], last):
+        for _, notional, is_buy, _ in model.taker_orders(seed, symbol, minute):
+            buy, sell = (buy + notional, sell) if is_buy else (buy, sell + notional)
+    scale = 40.0  # the whole market is larger than the simulated Binance tape
+    exchanges = [_exchange_row(name, buy * w, sell * w) for name, w in (("Binance", 1.0), ("OKX", 0.55), ("Bybit", 0.45))]
+    total_buy, total_sell = buy * scale, sell * scale
+    total = total_buy + total_sell or 1.0
+    return {
+        "symbol": symbol.removesuffix("USDT"), "buy_ratio": round(total_buy / total * 100, 2),
+        "sell_ratio": round(total_sell / total * 100, 2), "buy_vol_usd": round(total_buy, 2),
+        "sell_vol_usd": round(total_sell, 2), "exchange_list": exchanges,
+    }
+
+
+def _exchange_row(name: str, buy: float, sell: float) -> dict:
+    total = buy + sell or 1.0
+    return {"exchange": name, "buy_ratio": round(buy / total * 100, 2), "sell_ratio": round(sell / total * 100, 2),
+            "buy_vol_usd": round(buy, 2), "sell_vol_usd": round(sell, 2)}
+
+
+def max_pain(seed: int, symbol: str, now_ms: int) -> list[dict]:
+    """option/max-pain `data`: one row per expiry (weekly Fridays), max pain near round strikes."""
+    now = datetime.fromtimestamp(now_ms / 1000, tz=timezone.utc)
+    price = model.mid_price(seed, symbol, model.minute_index(now_ms))
+    strike = ROUND_STEP.get(symbol, 10 ** math.floor(math.log10(price)))
+    friday = now + timedelta(days=(4 - now.weekday()) % 7)
+    rows = []
+    for week in range(-1, 6):  # one expired row too: the parser must skip the past
+        expiry = friday + timedelta(weeks=week)
+        rnd = model.rng_for(seed, symbol, "maxpain", expiry.strftime("%y%m%d"))
+        pain = round(price * (1 + rnd.gauss(0, 0.035 + 0.01 * max(week, 0))) / strike) * strike
+        rows.append({"date": expiry.strftime("%y%m%d"), "max_pain_price": f"{pain:.0f}",
+                     "call_open_interest": round(rnd.uniform(500, 9000), 1),
+                     "put_open_interest": round(rnd.uniform(400, 8000), 1),
+                     "call_open_interest_notional": round(rnd.uniform(5e7, 9e8), 1),
+                     "put_open_interest_notional": round(rnd.uniform(4e7, 8e8), 1)})
+    return sorted(rows, key=lambda r: model.rng_for(seed, r["date"]).random())  # row order is undocumented

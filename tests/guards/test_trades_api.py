@@ -1,0 +1,66 @@
+"""POST /api/v1/trades (SPEC §5.1): stored once, linked to its signal, repeat answered 200."""
+
+from decimal import Decimal
+
+import pytest
+
+from guards.models import Evaluation, Position, Trade
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("require_postgres")]
+URL = "/api/v1/trades"
+
+
+def trade_body(**overrides):
+    body = {"trade_id": "t-1", "signal_id": "s-1", "symbol": "BTCUSDT", "direction": "LONG", "size": 1000.0,
+            "entry_price": 97000.0, "exit_price": 97500.5, "opened_at": "2026-11-24T10:00:00Z",
+            "closed_at": "2026-11-24T11:30:00Z", "pnl": 5.16}
+    return body | overrides
+
+
+def test_trade_is_stored_and_linked_to_its_signal(bot):
+    bot("/api/v1/signals/evaluate", {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1000, "signal_id": "s-1"})
+    response = bot(URL, trade_body())
+    assert response.status_code == 201
+    assert response.json()["linked_to_signal"] is True
+    trade = Trade.objects.get(trade_id="t-1")
+    assert trade.pnl == Decimal("5.16") and trade.exit_price == Decimal("97500.5")
+    assert trade.evaluation == Evaluation.objects.get(signal_id="s-1")
+    assert trade.closed_at.isoformat() == "2026-11-24T11:30:00+00:00"
+
+
+def test_repeat_trade_id_returns_stored_trade_without_duplicate(bot):
+    first = bot(URL, trade_body()).json()
+    again = bot(URL, trade_body(pnl=999.0))
+    assert again.status_code == 200
+    assert again.json() == first
+    assert Trade.objects.count() == 1
+
+
+def test_trade_closes_the_tracked_position_with_the_same_id(bot):
+    from django.utils import timezone
+
+    now = timezone.now()
+    Position.objects.create(position_id="t-1", symbol="BTCUSDT", direction="LONG", entry_price=1, current_price=1,
+                            opened_at=now, updated_at=now)
+    bot(URL, trade_body())
+    assert Position.objects.get(position_id="t-1").is_open is False
+
+
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"trade_id": ""}, "trade_id"),
+        ({"direction": "FLAT"}, "direction"),
+        ({"size": 0}, "size"),
+        ({"exit_price": "abc"}, "exit_price"),
+        ({"opened_at": "2026-11-24T10:00:00"}, "opened_at"),
+        ({"closed_at": "2026-11-24T09:00:00Z"}, "closed_at"),
+        ({"closed_at": "yesterday"}, "closed_at"),
+        ({"pnl": None}, "pnl"),
+    ],
+)
+def test_invalid_trade_is_400_naming_the_field(bot, overrides, field):
+    response = bot(URL, trade_body(**overrides))
+    assert response.status_code == 400
+    assert response.json()["field"] == field
+    assert Trade.objects.count() == 0
