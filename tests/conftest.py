@@ -65,3 +65,13 @@ def bot(client, bot_token):
                            headers={"Authorization": f"Bearer {bot_token}", **headers})
 
     return post
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty intel cache, as the database starts empty."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
