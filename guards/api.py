@@ -13,10 +13,19 @@ from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
-from guards import services, trades
+from guards import holds, services, trades
 from guards.domain.types import Direction
 from guards.models import ApiToken
-from guards.schemas import ErrorOut, EvaluateIn, EvaluateOut, HealthOut, TradeIn, TradeOut
+from guards.schemas import (
+    ErrorOut,
+    EvaluateIn,
+    EvaluateOut,
+    HealthOut,
+    MinHoldIn,
+    MinHoldOut,
+    TradeIn,
+    TradeOut,
+)
 
 
 class BearerToken(HttpBearer):
@@ -85,6 +94,19 @@ def evaluate_signal(request: HttpRequest, payload: EvaluateIn):
         signal_id=payload.signal_id,
     )
     return services.evaluate_signal(request=signal, now=timezone.now())
+
+
+@api.post(
+    "/positions/min-hold", response={200: MinHoldOut, 400: ErrorOut, 401: ErrorOut}, auth=BearerToken(),
+    url_name="positions-min-hold", summary="How long must this position be held at least? (SPEC §4)",
+)
+def position_min_hold(request: HttpRequest, payload: MinHoldIn):
+    hold = holds.HoldRequest(
+        symbol=payload.symbol, direction=Direction(payload.direction), strategy=payload.strategy,
+        entry_price=_decimal(payload.entry_price), current_price=_decimal(payload.current_price),
+        opened_at=payload.opened_at, position_id=payload.position_id,
+    )
+    return holds.decide_min_hold(request=hold, now=timezone.now())
 
 
 @api.post(

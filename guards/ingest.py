@@ -23,12 +23,21 @@ from guards.domain.params import WHALE_THRESHOLD
 from guards.events import DataOutcome
 from guards.marketdata import errors
 from guards.marketdata.sources import get_market
-from guards.models import DataHealthEvent, MarketSnapshot, PriceBar, TradeCursor, WhaleFlowBucket
+from guards.models import (
+    DataHealthEvent,
+    InputAvailability,
+    MarketSnapshot,
+    PriceBar,
+    SourcePlan,
+    TradeCursor,
+    WhaleFlowBucket,
+)
 
 logger = logging.getLogger("guards.ingest")
 MINUTE_MS = 60_000
 FRESH_SHARE_OF_TTL = 0.8  # a fetch inside the first 80% of the TTL is served from the cache
 BUCKET_RETENTION = timedelta(hours=24)
+PLAN_RECHECK = timedelta(hours=24)
 
 
 @dataclass
@@ -59,6 +68,8 @@ def run_fetch(
     """Run one input's fetch as a recorded unit: cached / ok / failed / rate_limited / not_in_plan."""
     if not force and is_fresh(symbol, kind, now):
         return DataOutcome.CACHED, ""
+    if not force and _known_not_in_plan(kind, now):
+        return DataOutcome.NOT_IN_PLAN, "NOT_IN_PLAN"
     started = time.monotonic()
     try:
         derived, raw = fetch()
@@ -68,13 +79,30 @@ def run_fetch(
             exc = errors.MarketDataError(f"internal error: {type(exc).__name__}")
             exc.reason_code = "INTERNAL_ERROR"
         outcome = _outcome_for(exc)
+        if isinstance(exc, errors.PlanInsufficient):
+            _mark_not_in_plan(market, kind, now)
         _record_health(market, symbol, kind, outcome, exc.reason_code, str(exc), started, now)
         logger.warning("fetch failed", extra={"tag": "MARKET-DATA", "symbol": symbol, "kind": kind,
                                               "reason": exc.reason_code})
         return outcome, exc.reason_code
     store_snapshot(symbol=symbol, kind=kind, source=market.source, fetched_at=now, derived=derived, raw=raw)
+    InputAvailability.objects.filter(kind=kind).delete()  # the plan includes it (again)
     _record_health(market, symbol, kind, DataOutcome.OK, "", "", started, now)
     return DataOutcome.OK, ""
+
+
+def _known_not_in_plan(kind: str, now: datetime) -> bool:
+    """An input the plan lacks is re-tried only after its recheck time, not every cycle (SPEC §2)."""
+    return InputAvailability.objects.filter(kind=kind, recheck_after__gt=now).exists()
+
+
+def _mark_not_in_plan(market, kind: str, now: datetime) -> None:
+    plan = SourcePlan.objects.filter(source=getattr(market, "plan_source", market.source)).first()
+    InputAvailability.objects.update_or_create(
+        kind=kind,
+        defaults={"source": market.source, "status": "NOT_IN_PLAN", "plan_required": inputs.PLAN_REQUIRED.get(kind, ""),
+                  "current_plan": plan.level if plan else "", "detected_at": now, "recheck_after": now + PLAN_RECHECK},
+    )
 
 
 def _outcome_for(exc: errors.MarketDataError) -> str:

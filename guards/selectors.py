@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
@@ -12,7 +12,7 @@ from guards.domain import inputs
 from guards.domain.cvd import FlowDetail, to_cents
 from guards.domain.params import WHALE_THRESHOLD, Params, ParamValue
 from guards.domain.types import Intel, Reading
-from guards.models import MarketSnapshot, ParameterVersion
+from guards.models import InputAvailability, MarketSnapshot, ParameterVersion
 
 
 def active_parameters() -> Params:
@@ -46,21 +46,27 @@ def snapshot_payload(row: MarketSnapshot) -> dict[str, Any]:
     }
 
 
-def intel_for(*, symbol: str, params: Params) -> Intel:
-    """Everything the guards need for `symbol`, read from the cache or the latest snapshot rows."""
-    readings = {kind: _reading(symbol, kind, params) for kind in (inputs.WHALE_FLOW,)}
+def intel_for(*, symbol: str, params: Params, kinds: tuple[str, ...] = inputs.ALL) -> Intel:
+    """Everything the guards need for `symbol`, read from the cache or the latest snapshot rows.
+
+    Never calls a market-data API (SPEC §2): fetching is the Celery tasks' job.
+    """
+    not_in_plan = dict(InputAvailability.objects.filter(kind__in=kinds).values_list("kind", "plan_required"))
+    readings = {kind: _reading(symbol, kind, params, not_in_plan) for kind in kinds}
     return Intel(symbol, readings)
 
 
-def _reading(symbol: str, kind: str, params: Params) -> Reading:
-    payload = latest_snapshot_payload(symbol, kind)
+def _reading(symbol: str, kind: str, params: Params, not_in_plan: dict[str, str]) -> Reading:
     ttl = inputs.TTL_SECONDS[kind]
+    if kind in not_in_plan:
+        return Reading(None, None, ttl, problem=f"NOT_IN_PLAN (needs {not_in_plan[kind] or 'a higher plan'})")
+    payload = latest_snapshot_payload(symbol, kind)
     if payload is None:
         return Reading(None, None, ttl)
     fetched_at = parse_datetime(payload["fetched_at"])
     try:
         value, detail = _PARSERS[kind](payload, params)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         return Reading(None, fetched_at, ttl, payload["source"], problem=f"UNPARSEABLE ({type(exc).__name__})")
     return Reading(value, fetched_at, ttl, payload["source"], detail=detail | {"snapshot_id": payload["id"]})
 
@@ -71,8 +77,36 @@ def _whale_flow(payload: dict[str, Any], params: Params):
     return detail.split(to_cents(params.decimal(WHALE_THRESHOLD))), {"flow_detail": detail}
 
 
-_PARSERS = {inputs.WHALE_FLOW: _whale_flow}
+def _decimal_field(name: str):
+    def parse(payload: dict[str, Any], params: Params):
+        return Decimal(str(payload["derived"][name])), {}
+
+    return parse
 
 
-def parse_fetched_at(payload: dict[str, Any]) -> datetime | None:
-    return parse_datetime(payload["fetched_at"])
+def _taker_share(payload: dict[str, Any], params: Params):
+    """The buy share over the active `taker_window`; a snapshot of another window is unusable."""
+    window = payload["derived"]["range"]
+    if window != params.raw("taker_window"):
+        raise ValueError(f"snapshot covers {window}, the guard wants {params.raw('taker_window')}")
+    return Decimal(str(payload["derived"]["buy_share"])), {"range": window}
+
+
+def _clusters(payload: dict[str, Any], params: Params):
+    from guards.domain.clusters import LiquidationCluster
+
+    clusters = tuple(
+        LiquidationCluster(Decimal(str(c["price"])), Decimal(str(c["intensity"])))
+        for c in payload["derived"]["clusters"]
+    )
+    return clusters, {"current_price": payload["derived"].get("current_price")}
+
+
+_PARSERS = {
+    inputs.WHALE_FLOW: _whale_flow,
+    inputs.FEAR_GREED: _decimal_field("value"),
+    inputs.TAKER_FLOW: _taker_share,
+    inputs.MAX_PAIN: _decimal_field("max_pain_price"),
+    inputs.PRICE_BARS: _decimal_field("price"),
+    inputs.LIQUIDATION: _clusters,
+}

@@ -21,3 +21,12 @@ MARKET_WIDE = frozenset({FEAR_GREED})
 MARKET_WIDE_SYMBOL = "*"
 
 ALL = tuple(TTL_SECONDS)
+
+# The smallest CoinGlass plan that includes each input (MARKETDATA.md "What each plan unlocks").
+PLAN_REQUIRED = {
+    LIQUIDATION: "PROFESSIONAL",
+    FEAR_GREED: "HOBBYIST",
+    TAKER_FLOW: "HOBBYIST",
+    MAX_PAIN: "HOBBYIST",
+}
+PLAN_CALLS_PER_MINUTE = {"HOBBYIST": 30, "STARTUP": 80, "STANDARD": 300, "PROFESSIONAL": 1200}

@@ -1,0 +1,129 @@
+"""Minimum hold for an open position (SPEC §4): Magnet Target 2.0, recorded as LIQ_MAGNET."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from guards import selectors
+from guards.domain import inputs
+from guards.domain.hold import PROTECTIVE_EXITS, HeldPosition, HoldDecision, HoldParams, min_hold
+from guards.domain.params import Params
+from guards.domain.types import Direction
+from guards.events import EventType, LogTag
+from guards.models import GuardEvent, Position
+
+logger = logging.getLogger("guards.decisions")
+HOLD_PARAMS = ("liq_magnet_hold_minutes", "max_pain_hold_minutes", "true_trend_hold_minutes",
+               "default_min_hold_minutes", "max_pain_far_pct", "cluster_window_pct")
+
+
+@dataclass(frozen=True)
+class HoldRequest:
+    symbol: str
+    direction: Direction
+    strategy: str
+    entry_price: Decimal
+    current_price: Decimal
+    opened_at: datetime
+    position_id: str | None = None
+
+    def position(self) -> HeldPosition:
+        return HeldPosition(self.direction, self.strategy, self.entry_price, self.current_price)
+
+
+def hold_params(params: Params) -> HoldParams:
+    return HoldParams(
+        params.integer("liq_magnet_hold_minutes"), params.integer("max_pain_hold_minutes"),
+        params.integer("true_trend_hold_minutes"), params.integer("default_min_hold_minutes"),
+        params.decimal("max_pain_far_pct"),
+    )
+
+
+def decide_min_hold(*, request: HoldRequest, now: datetime) -> dict[str, Any]:
+    """Answer a min-hold question from stored intel, record the LIQ_MAGNET event, track the position."""
+    params = selectors.active_parameters()
+    intel = selectors.intel_for(symbol=request.symbol, params=params, kinds=(inputs.LIQUIDATION, inputs.MAX_PAIN))
+    problems = {kind: intel.unusable((kind,), now) for kind in (inputs.LIQUIDATION, inputs.MAX_PAIN)}
+    clusters = None
+    if not problems[inputs.LIQUIDATION]:
+        from guards.domain.clusters import top_clusters
+
+        window = params.decimal("cluster_window_pct")
+        clusters = top_clusters(intel.get(inputs.LIQUIDATION), request.current_price, window_pct=window, n=2)
+    max_pain = None if problems[inputs.MAX_PAIN] else intel.get(inputs.MAX_PAIN)
+    decision = min_hold(request.position(), clusters, max_pain, hold_params(params))
+    fail_open = [p for p in problems.values() if p]
+    answer = _answer(request, decision, fail_open)
+    with transaction.atomic():
+        _record(request, decision, clusters, max_pain, fail_open, params, answer, now)
+    return answer
+
+
+def _answer(request: HoldRequest, decision: HoldDecision, fail_open: list[str]) -> dict[str, Any]:
+    cluster = decision.cluster
+    return {
+        "min_hold_seconds": decision.seconds,
+        "reason": decision.reason,
+        "hold_until": request.opened_at + timedelta(seconds=decision.seconds),
+        "cluster": None if cluster is None else {
+            "price": float(cluster.price), "distance_pct": float(round(cluster.distance_pct, 4)),
+            "side": cluster.side, "intensity": float(cluster.intensity),
+        },
+        "protective_exits_allowed": True,
+        "note": PROTECTIVE_EXITS,
+        "fail_open": fail_open,
+    }
+
+
+def _record(request, decision, clusters, max_pain, fail_open, params, answer, now) -> None:
+    data = {
+        "direction": str(request.direction), "strategy": request.strategy,
+        "entry_price": str(request.entry_price), "current_price": str(request.current_price),
+        "top_clusters": [{"price": str(c.price), "side": c.side, "distance_pct": str(round(c.distance_pct, 4)),
+                          "intensity": str(c.intensity)} for c in clusters or ()],
+        "max_pain_price": str(max_pain) if max_pain is not None else None,
+        "min_hold_seconds": decision.seconds, "fail_open": fail_open,
+    }
+    events = [GuardEvent(event_type=EventType.LIQ_MAGNET, guard="LIQ_MAGNET", decision=decision.reason,
+                         reason=_reason_text(decision), symbol=request.symbol, position_id=request.position_id or "",
+                         inputs=data, parameters=params.stamp(*HOLD_PARAMS), created_at=now)]
+    events += [GuardEvent(event_type=EventType.GUARD_FAIL_OPEN, guard="LIQ_MAGNET", decision="fail_open", reason=p,
+                          symbol=request.symbol, position_id=request.position_id or "", inputs={}, created_at=now)
+               for p in fail_open]
+    GuardEvent.objects.bulk_create(events)
+    if request.position_id:
+        _track_position(request, decision, answer, now)
+    logger.info("min hold %s %s: %s", request.symbol, decision.reason, _reason_text(decision),
+                extra={"tag": LogTag.LIQ_MAGNET, "symbol": request.symbol, "position_id": request.position_id,
+                       "reason": decision.reason, "min_hold_seconds": decision.seconds, "data": data})
+
+
+def _reason_text(decision: HoldDecision) -> str:
+    if decision.cluster is not None:
+        c = decision.cluster
+        return f"moving toward {c.side} liquidation cluster at {c.price} ({c.distance_pct:.2f}% away)"
+    if decision.max_pain_distance_pct is not None:
+        return f"options max pain {decision.max_pain_distance_pct:.2f}% away in the position's favour"
+    return {"TRUE_TREND": "standard TRUE_TREND hold", "DEFAULT": "strategy default hold"}[decision.reason]
+
+
+def _track_position(request: HoldRequest, decision: HoldDecision, answer: dict, now: datetime) -> None:
+    """Keep the position as open with its latest answer, unless its trade was already reported."""
+    from guards.models import Trade
+
+    if Trade.objects.filter(trade_id=request.position_id).exists():
+        return
+    Position.objects.update_or_create(
+        position_id=request.position_id,
+        defaults={"symbol": request.symbol, "direction": request.direction, "strategy": request.strategy,
+                  "entry_price": request.entry_price, "current_price": request.current_price,
+                  "opened_at": request.opened_at, "min_hold_seconds": decision.seconds,
+                  "hold_reason": decision.reason, "hold_until": answer["hold_until"],
+                  "cluster": answer["cluster"], "is_open": True, "updated_at": now},
+    )
