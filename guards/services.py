@@ -40,8 +40,10 @@ def evaluate_signal(*, request: SignalRequest, now: datetime) -> dict[str, Any]:
     if request.signal_id and (seen := _stored_answer(request.signal_id)):
         return seen
     params = selectors.active_parameters()
-    intel = selectors.intel_for(symbol=request.symbol, params=params)
-    outcome = run_chain(build_steps(params), request.to_signal(), intel, now)
+    steps = build_steps(params)
+    needs = tuple(dict.fromkeys(kind for step in steps for kind in step.needs))
+    intel = selectors.intel_for(symbol=request.symbol, params=params, kinds=needs)
+    outcome = run_chain(steps, request.to_signal(), intel, now)
     signal_id = request.signal_id or f"sig-{uuid.uuid4().hex}"
     answer = _answer(signal_id, request, outcome, params)
     try:

@@ -1,9 +1,16 @@
 from django.contrib import admin
+from django.http import HttpResponse
 from django.urls import include, path
 
 from guards.api import api
 
+def healthz(request):
+    """Bare liveness for load balancers (no database, no auth)."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("", include("dashboard.urls")),
