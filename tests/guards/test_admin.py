@@ -1,0 +1,57 @@
+"""Admin: tokens created there are shown once and stored hashed; audit records are read-only."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from guards.models import ApiToken, Evaluation, GuardEvent
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def operator(client):
+    user = get_user_model().objects.create_superuser("operator", "op@example.com", "pw-operator-1")
+    client.force_login(user)
+    return user
+
+
+def test_token_created_in_admin_is_shown_once_and_stored_hashed(client, operator):
+    response = client.post("/admin/guards/apitoken/add/", {"user": operator.pk, "name": "bot-1"}, follow=True)
+    shown = re.search(r"New token \(shown once, copy it now\): (tb_[\w-]+)", response.content.decode())
+    assert shown, "the new token must be shown to the operator"
+    token = shown.group(1)
+    row = ApiToken.objects.get(name="bot-1")
+    assert row.token_hash == ApiToken.hash(token) and token not in row.token_hash
+    listing = client.get("/admin/guards/apitoken/").content.decode()
+    assert token not in listing
+    api = client.get("/api/v1/health", headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 200
+
+
+def test_revoked_token_is_refused(client, operator):
+    from guards.tokens import issue_token
+
+    token, row = issue_token(user=operator, name="old")
+    client.post("/admin/guards/apitoken/", {"action": "revoke", "_selected_action": [row.pk]})
+    response = client.post("/api/v1/signals/evaluate", {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1},
+                           content_type="application/json", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+
+
+def test_evaluations_and_events_are_read_only_in_admin(client, operator, bot):
+    bot("/api/v1/signals/evaluate", {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1, "signal_id": "ro"})
+    evaluation = Evaluation.objects.get(signal_id="ro")
+    event = GuardEvent.objects.filter(evaluation=evaluation).first()
+    assert client.get(f"/admin/guards/evaluation/{evaluation.pk}/change/").status_code == 200
+    assert client.get(f"/admin/guards/guardevent/{event.pk}/change/").status_code == 200
+    assert client.post(f"/admin/guards/guardevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.get("/admin/guards/guardevent/add/").status_code == 403
+    assert GuardEvent.objects.filter(pk=event.pk).exists()
+
+
+@pytest.mark.parametrize("page", ["marketsnapshot", "datahealthevent", "evaluation", "guardevent", "trade",
+                                  "position", "parameterversion", "parameterchange", "apitoken", "inputavailability"])
+def test_admin_lists_open(client, operator, page):
+    assert client.get(f"/admin/guards/{page}/").status_code == 200
