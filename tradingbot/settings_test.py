@@ -26,3 +26,6 @@ from tradingbot.settings import *  # noqa: E402,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 HTTP_RETRIES = 1
+# Never reach out: a test that forgets its fake server gets "connection refused" at once.
+COINGLASS_BASE_URL = "http://127.0.0.1:9"
+BINANCE_FUTURES_BASE_URL = "http://127.0.0.1:9"

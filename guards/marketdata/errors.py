@@ -34,6 +34,12 @@ class BadParameters(MarketDataError):
     reason_code = "BAD_PARAMETERS"
 
 
+class ApiError(MarketDataError):
+    """An answer with an error code we have no better name for (not retried)."""
+
+    reason_code = "API_ERROR"
+
+
 class UpstreamError(MarketDataError):
     """5xx, timeouts and network errors: retried with backoff, then reported."""
 
@@ -53,3 +59,9 @@ class Malformed(MarketDataError):
 
 class EmptyData(Malformed):
     reason_code = "EMPTY_DATA"
+
+
+class InternalError(MarketDataError):
+    """A bug on our side while handling an answer: logged with its traceback, recorded as data."""
+
+    reason_code = "INTERNAL_ERROR"

@@ -16,7 +16,10 @@ NOW_MS = int(NOW.timestamp() * 1000)
 
 
 def fetch():
-    return ingest.fetch_intel(symbols=["BTCUSDT"], now=NOW, force=True)
+    report = ingest.FetchReport()
+    for kind in (inputs.WHALE_FLOW, inputs.PRICE_BARS):
+        report.add("BTCUSDT", kind, *ingest.fetch_one(kind=kind, symbol="BTCUSDT", now=NOW, force=True))
+    return report
 
 
 def whale_snapshot():

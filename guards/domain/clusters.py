@@ -1,0 +1,133 @@
+"""Liquidation clusters from a CoinGlass heatmap (SPEC §2, §4; docs/liquidation-clusters.md).
+
+"High concentration", precisely: in the heatmap's latest time column, a price level whose
+estimated liquidation amount is at or above the 90th percentile (nearest rank) of that
+column's non-zero levels and at least 10% of the column's largest level. Neighbouring
+high levels (adjacent rows in price order) merge into one cluster whose price is the
+intensity-weighted mean and whose intensity is the sum.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Sequence
+
+from guards.domain.numbers import MalformedPayload, to_decimal, to_millis
+
+PERCENTILE = Decimal("0.90")
+MIN_SHARE_OF_PEAK = Decimal("0.10")
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    y_axis: tuple[Decimal, ...]
+    cells: tuple[tuple[int, int, Decimal], ...]  # (x_index, y_index, usd)
+    candle_times_ms: tuple[int, ...]
+    current_price: Decimal  # close of the last candle
+
+    @property
+    def latest_column(self) -> int | None:
+        return max((x for x, _, _ in self.cells), default=None)
+
+
+@dataclass(frozen=True)
+class LiquidationCluster:
+    price: Decimal
+    intensity: Decimal  # estimated USD liquidations
+
+
+@dataclass(frozen=True)
+class NearCluster:
+    price: Decimal
+    intensity: Decimal
+    distance_pct: Decimal  # |price - reference| / reference x 100
+    side: str  # SHORT above the reference price, LONG below
+
+
+def parse_heatmap(data: Any) -> Heatmap:
+    """The `data` of aggregated-heatmap/model1 (or its per-pair and model2/3 twins)."""
+    if not isinstance(data, dict):
+        raise MalformedPayload("heatmap data is not an object")
+    try:
+        y_axis = tuple(to_decimal(v, "y_axis") for v in data["y_axis"])
+        raw_cells, raw_candles = data["liquidation_leverage_data"], data["price_candlesticks"]
+    except (KeyError, TypeError):
+        raise MalformedPayload("heatmap lacks y_axis, liquidation_leverage_data or price_candlesticks") from None
+    candles = [_candle(row) for row in raw_candles]
+    if not candles or not y_axis:
+        raise MalformedPayload("heatmap has no price candles or no price rows")
+    cells = tuple(_cell(c, len(y_axis), len(candles)) for c in raw_cells)
+    return Heatmap(y_axis, cells, tuple(t for t, _ in candles), candles[-1][1])
+
+
+def _candle(row: Any) -> tuple[int, Decimal]:
+    if not isinstance(row, (list, tuple)) or len(row) < 5:
+        raise MalformedPayload("a price candle is not [ts, open, high, low, close, ...]")
+    return to_millis(row[0], "candle time"), to_decimal(row[4], "candle close")
+
+
+def _cell(cell: Any, rows: int, columns: int) -> tuple[int, int, Decimal]:
+    if not isinstance(cell, (list, tuple)) or len(cell) != 3:
+        raise MalformedPayload("a heatmap cell is not [x, y, value]")
+    x, y = int(to_decimal(cell[0], "x_index")), int(to_decimal(cell[1], "y_index"))
+    if not (0 <= y < rows) or not (0 <= x < columns):
+        raise MalformedPayload(f"heatmap cell [{x}, {y}] points outside y_axis or past the candles")
+    return x, y, to_decimal(cell[2], "cell value")
+
+
+def find_clusters(heatmap: Heatmap) -> list[LiquidationCluster]:
+    """Every high-concentration cluster of the latest column, strongest first."""
+    latest = heatmap.latest_column
+    levels: dict[int, Decimal] = {}
+    for x, y, usd in heatmap.cells:
+        if x == latest and usd > 0:
+            levels[y] = levels.get(y, Decimal(0)) + usd
+    if not levels:
+        return []
+    cutoff = max(_nearest_rank(sorted(levels.values()), PERCENTILE), max(levels.values()) * MIN_SHARE_OF_PEAK)
+    price_order = sorted(range(len(heatmap.y_axis)), key=lambda j: heatmap.y_axis[j])
+    rank = {row: i for i, row in enumerate(price_order)}
+    high = sorted((y for y, usd in levels.items() if usd >= cutoff), key=rank.__getitem__)
+    return sorted(_merge_neighbours(high, rank, levels, heatmap.y_axis), key=lambda c: -c.intensity)
+
+
+def _nearest_rank(ordered: list[Decimal], share: Decimal) -> Decimal:
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def _merge_neighbours(high, rank, levels, y_axis) -> list[LiquidationCluster]:
+    groups: list[list[int]] = []
+    for y in high:
+        if groups and rank[y] == rank[groups[-1][-1]] + 1:
+            groups[-1].append(y)
+        else:
+            groups.append([y])
+    clusters = []
+    for group in groups:
+        total = sum((levels[y] for y in group), Decimal(0))
+        price = sum((y_axis[y] * levels[y] for y in group), Decimal(0)) / total
+        clusters.append(LiquidationCluster(price.quantize(Decimal("0.00000001")), total))
+    return clusters
+
+
+def top_clusters(
+    clusters: Sequence[LiquidationCluster], price: Decimal, *, window_pct: Decimal = Decimal(3), n: int = 2
+) -> list[NearCluster]:
+    """The `n` strongest clusters within `window_pct` of `price` (exactly 3% counts).
+
+    Above the price a cluster is SHORT liquidations, below it LONG; one exactly at the price
+    is labelled SHORT (it is the level shorts are liquidated at once price ticks up).
+    """
+    near = []
+    for cluster in clusters:
+        distance = abs(cluster.price - price) / price * 100
+        if distance <= window_pct:
+            side = "SHORT" if cluster.price >= price else "LONG"
+            near.append(NearCluster(cluster.price, cluster.intensity, distance, side))
+    return sorted(near, key=lambda c: (-c.intensity, c.distance_pct))[:n]
+
+
+def clusters_to_json(clusters: Sequence[LiquidationCluster]) -> list[dict[str, str]]:
+    return [{"price": str(c.price), "intensity": str(c.intensity)} for c in clusters]

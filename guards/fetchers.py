@@ -1,0 +1,205 @@
+"""Per-input fetch functions: call the market, parse with the pure domain, return (derived, raw).
+
+`derived` is what the guards read; `raw` is enough to recompute it (SPEC §2). Each function
+raises a typed MarketDataError (or MalformedPayload) on failure; ingest.run_fetch records it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+
+from django.db import IntegrityError, transaction
+
+from guards import selectors
+from guards.domain import inputs
+from guards.domain.clusters import clusters_to_json, find_clusters, parse_heatmap, top_clusters
+from guards.domain.cvd import FlowDetail, TakerOrder, detail_floor_cents, group_taker_orders, to_cents
+from guards.domain.numbers import coin_of
+from guards.domain.params import WHALE_THRESHOLD
+from guards.domain.sentiment import latest_fear_greed, nearest_max_pain, taker_buy_share
+from guards.marketdata import errors
+from guards.models import PriceBar, TradeCursor, WhaleFlowBucket
+
+MINUTE_MS = 60_000
+BUCKET_RETENTION = timedelta(hours=24)
+HEATMAP_RANGE = "3d"
+
+
+# --- Whale and retail flow (aggTrades, incremental by fromId) ---------------------------------
+
+
+def fetch_whale_flow(*, market, symbol: str, now: datetime) -> tuple[dict, dict]:
+    """Read new aggTrades since the cursor, store them as minute buckets, summarise the window."""
+    from django.conf import settings
+
+    max_pages = settings.BINANCE_AGGTRADES_MAX_PAGES
+    params = selectors.active_parameters()
+    threshold_cents = to_cents(params.decimal(WHALE_THRESHOLD))
+    window_start = _minute_floor(now) - timedelta(minutes=params.integer("whale_window_minutes"))
+    orders, resume_from, old_resume = _read_new_orders(market, symbol, window_start, now, max_pages)
+    _store_buckets(symbol, market.source_of(inputs.WHALE_FLOW), orders, detail_floor_cents(threshold_cents), resume_from, old_resume, now)
+    detail, minutes = _window_detail(symbol, window_start)
+    split = detail.split(max(threshold_cents, detail.floor_cents))
+    derived = split.as_usd() | {
+        "window_start": window_start.isoformat(), "window_minutes": params.integer("whale_window_minutes"),
+        "minutes_covered": minutes, "threshold_version": params.version(WHALE_THRESHOLD),
+        "divergent": split.divergent,
+    }
+    return derived, {"detail": detail.to_json(), "window_start": window_start.isoformat()}
+
+
+def _read_new_orders(market, symbol: str, window_start: datetime, now: datetime, max_pages: int):
+    """Page forward from the cursor (or from the window start); hold back the trailing order,
+    whose remaining fills may not be published yet, so grouping stays exact across fetches."""
+    cursor = TradeCursor.objects.filter(symbol=symbol).first()
+    resume = cursor.resume_from if cursor and cursor.updated_at >= window_start else None
+    start_ms, now_ms = int(window_start.timestamp() * 1000), int(now.timestamp() * 1000)
+    trades, page_from = [], resume
+    for _ in range(max_pages):
+        if page_from is None:  # no cursor yet: walk the window by time spans (< 1 h each, Binance's rule)
+            if start_ms > now_ms:
+                break
+            end_ms = min(start_ms + 3_600_000 - 1, now_ms)
+            page = market.agg_trades(symbol, start_ms=start_ms, end_ms=end_ms)
+            start_ms = end_ms + 1
+        else:
+            page = market.agg_trades(symbol, from_id=page_from)
+            if len(page) < 1000:
+                trades.extend(page)
+                break
+        trades.extend(page)
+        page_from = page[-1].agg_id + 1 if page else None
+    orders = group_taker_orders(trades)
+    if not orders:
+        return [], resume if resume is not None else None, cursor.resume_from if cursor else None
+    return orders[:-1], orders[-1].first_agg_id, cursor.resume_from if cursor else None
+
+
+def _store_buckets(symbol, source, orders: list[TakerOrder], floor_cents, resume_from, old_resume, now) -> None:
+    """Add orders to minute buckets and move the cursor, atomically and only if no other worker
+    moved it first (a conditional update, so concurrent fetches never count a trade twice)."""
+    if resume_from is None:
+        return
+    with transaction.atomic():
+        if not _advance_cursor(symbol, old_resume, resume_from, now):
+            return
+        by_minute: dict[int, list[TakerOrder]] = {}
+        for order in orders:
+            by_minute.setdefault(order.time_ms // MINUTE_MS, []).append(order)
+        for minute, minute_orders in by_minute.items():
+            _add_to_bucket(symbol, source, minute, FlowDetail.from_orders(minute_orders, floor_cents), len(minute_orders))
+        WhaleFlowBucket.objects.filter(symbol=symbol, minute_start__lt=now - BUCKET_RETENTION).delete()
+
+
+def _advance_cursor(symbol: str, old_resume: int | None, resume_from: int, now: datetime) -> bool:
+    if old_resume is None:
+        try:
+            with transaction.atomic():
+                TradeCursor.objects.update_or_create(
+                    symbol=symbol, defaults={"resume_from": resume_from, "updated_at": now}
+                )
+            return True
+        except IntegrityError:
+            return False
+    return bool(
+        TradeCursor.objects.filter(symbol=symbol, resume_from=old_resume).update(resume_from=resume_from, updated_at=now)
+    )
+
+
+def _add_to_bucket(symbol: str, source: str, minute: int, part: FlowDetail, count: int) -> None:
+    minute_start = datetime.fromtimestamp(minute * 60, tz=dt_timezone.utc)
+    bucket = WhaleFlowBucket.objects.filter(symbol=symbol, minute_start=minute_start).first()
+    if bucket:
+        old = FlowDetail(bucket.buy_total_cents, bucket.sell_total_cents, bucket.floor_cents, tuple(bucket.large_orders))
+        part, count = FlowDetail.combine([old, part]), count + bucket.order_count
+    WhaleFlowBucket.objects.update_or_create(
+        symbol=symbol, minute_start=minute_start,
+        defaults={"source": source, "buy_total_cents": part.buy_total_cents, "sell_total_cents": part.sell_total_cents,
+                  "floor_cents": part.floor_cents, "large_orders": list(part.large_orders), "order_count": count},
+    )
+
+
+def _window_detail(symbol: str, window_start: datetime) -> tuple[FlowDetail, int]:
+    buckets = WhaleFlowBucket.objects.filter(symbol=symbol, minute_start__gte=window_start)
+    parts = [FlowDetail(b.buy_total_cents, b.sell_total_cents, b.floor_cents, tuple(b.large_orders)) for b in buckets]
+    return FlowDetail.combine(parts), len(parts)
+
+
+def _minute_floor(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+# --- Minute prices (klines) -------------------------------------------------------------------
+
+
+def fetch_price_bars(*, market, symbol: str, now: datetime) -> tuple[dict, dict]:
+    """Fetch 1-minute bars since the last stored one (at most 1500), upsert them."""
+    last = PriceBar.objects.filter(symbol=symbol).order_by("-open_time").first()
+    start = last.open_time if last else now - timedelta(hours=6)
+    bars = market.klines(symbol, start_ms=int(start.timestamp() * 1000))
+    for bar in bars:
+        PriceBar.objects.update_or_create(
+            symbol=symbol, open_time=datetime.fromtimestamp(bar.open_time_ms / 1000, tz=dt_timezone.utc),
+            defaults={"open": bar.open, "high": bar.high, "low": bar.low, "close": bar.close, "source": market.source_of(inputs.PRICE_BARS)},
+        )
+    if not bars:
+        raise errors.EmptyData(f"{market.source_of(inputs.PRICE_BARS)} klines: no bars since {start.isoformat()}")
+    latest = bars[-1]
+    derived = {"price": str(latest.close), "bar_open_time": datetime.fromtimestamp(
+        latest.open_time_ms / 1000, tz=dt_timezone.utc).isoformat(), "bars_fetched": len(bars)}
+    return derived, {"last_bar": [latest.open_time_ms, str(latest.open), str(latest.high), str(latest.low),
+                                  str(latest.close)]}
+
+
+# --- CoinGlass inputs -------------------------------------------------------------------------
+
+
+def fetch_liquidation(*, market, symbol: str, now: datetime) -> tuple[dict, dict]:
+    """Every high-concentration cluster of the latest heatmap column, plus the top 2 at fetch time."""
+    heatmap = parse_heatmap(market.heatmap(coin_of(symbol), HEATMAP_RANGE))
+    clusters = find_clusters(heatmap)
+    window = selectors.active_parameters().decimal("cluster_window_pct")
+    top = top_clusters(clusters, heatmap.current_price, window_pct=window)
+    latest = heatmap.latest_column
+    levels = [[str(heatmap.y_axis[y]), str(usd)] for x, y, usd in heatmap.cells if x == latest]
+    derived = {
+        "current_price": str(heatmap.current_price), "clusters": clusters_to_json(clusters),
+        "top": [{"price": str(c.price), "side": c.side, "distance_pct": str(round(c.distance_pct, 4)),
+                 "intensity": str(c.intensity)} for c in top],
+        "range": HEATMAP_RANGE,
+    }
+    return derived, {"latest_column_levels": levels, "latest_candle_ms": heatmap.candle_times_ms[-1]}
+
+
+def fetch_fear_greed(*, market, symbol: str, now: datetime) -> tuple[dict, dict]:
+    reading = latest_fear_greed(market.fear_greed())
+    at = datetime.fromtimestamp(reading.time_ms / 1000, tz=dt_timezone.utc)
+    return {"value": str(reading.value), "time": at.isoformat()}, {"latest": [reading.time_ms, str(reading.value)]}
+
+
+def fetch_taker_flow(*, market, symbol: str, now: datetime) -> tuple[dict, dict]:
+    window = selectors.active_parameters().raw("taker_window")
+    data = market.taker_buy_sell(coin_of(symbol), window)
+    share = taker_buy_share(data)
+    keep = ("buy_vol_usd", "sell_vol_usd", "buy_ratio", "sell_ratio")
+    raw = {k: data[k] for k in keep if isinstance(data, dict) and k in data}
+    return {"buy_share": str(round(share, 6)), "range": window}, raw
+
+
+def fetch_max_pain(*, market, symbol: str, now: datetime) -> tuple[dict, dict]:
+    rows = market.max_pain(coin_of(symbol))
+    nearest = nearest_max_pain(rows, today=now.date())
+    raw = {"rows": [{"date": r.get("date"), "max_pain_price": r.get("max_pain_price")} for r in rows
+                    if isinstance(r, dict)]}
+    return {"max_pain_price": str(nearest.price), "expiry": nearest.expiry.isoformat()}, raw
+
+
+FETCHERS = {
+    inputs.WHALE_FLOW: fetch_whale_flow,
+    inputs.PRICE_BARS: fetch_price_bars,
+    inputs.LIQUIDATION: fetch_liquidation,
+    inputs.FEAR_GREED: fetch_fear_greed,
+    inputs.TAKER_FLOW: fetch_taker_flow,
+    inputs.MAX_PAIN: fetch_max_pain,
+}
