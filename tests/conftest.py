@@ -40,7 +40,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-pytest_plugins = ["tests.fakes.binance"]
+pytest_plugins = ["tests.fakes.binance", "tests.fakes.coinglass"]
 
 
 @pytest.fixture

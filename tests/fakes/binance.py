@@ -15,6 +15,12 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 
+def kline(open_time_ms: int, price: str) -> list:
+    """A Binance 1m kline row: 12 elements, numbers as strings except times and count."""
+    return [open_time_ms, price, price, price, price, "12.5", open_time_ms + 59_999, "1212500.0", 42, "6.1",
+            "591700.0", "0"]
+
+
 class FakeBinance:
     def __init__(self):
         self.trades: dict[str, list[dict]] = {}
@@ -48,8 +54,12 @@ class FakeBinance:
         return [r for r in rows if start <= r["T"] <= end][:limit]
 
     def _klines(self, query: dict) -> list[list]:
-        start = int(query.get("startTime", 0))
-        return [b for b in self.bars.get(query["symbol"], []) if b[0] >= start][: int(query.get("limit", 500))]
+        start, limit = int(query.get("startTime", 0)), int(query.get("limit", 500))
+        if query["symbol"] in self.bars:
+            return [b for b in self.bars[query["symbol"]] if b[0] >= start][:limit]
+        now_ms = int(time.time() * 1000)  # default: flat bars up to the current minute
+        first = max(start, now_ms - 6 * 3_600_000) // 60_000 * 60_000
+        return [kline(t, "97000.0") for t in range(first, now_ms, 60_000)][:limit]
 
     def _handler(self):
         fake = self

@@ -1,0 +1,138 @@
+"""CoinGlass inputs end to end against a fake CoinGlass on 127.0.0.1: every variant and fault.
+
+Each fault: no exception escapes the fetch, the last good snapshot stays, a data-health
+record names the reason, and the API key never appears in a log line or a message.
+"""
+
+import logging
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from guards import ingest, selectors
+from guards.domain import inputs
+from guards.marketdata.coinglass import PATHS
+from guards.models import DataHealthEvent, InputAvailability, MarketSnapshot, SourcePlan
+from tests.fakes.coinglass import TEST_KEY, UPGRADE_PLAN, heatmap_data
+
+pytestmark = pytest.mark.django_db
+PATH_OF = {inputs.LIQUIDATION: PATHS["heatmap"], inputs.FEAR_GREED: PATHS["fear_greed"],
+           inputs.TAKER_FLOW: PATHS["taker"], inputs.MAX_PAIN: PATHS["max_pain"]}
+
+
+def fetch(kind, symbol="BTCUSDT", force=True):
+    symbol = inputs.MARKET_WIDE_SYMBOL if kind in inputs.MARKET_WIDE else symbol
+    return ingest.fetch_one(kind=kind, symbol=symbol, now=timezone.now(), force=force)
+
+
+def latest(kind, symbol="BTCUSDT"):
+    symbol = inputs.MARKET_WIDE_SYMBOL if kind in inputs.MARKET_WIDE else symbol
+    return MarketSnapshot.objects.filter(kind=kind, symbol=symbol).order_by("-id").first()
+
+
+def test_every_input_ingested_with_the_key_header(fake_coinglass):
+    for kind in PATH_OF:
+        assert fetch(kind) == ("ok", "")
+    assert all(r["headers"].get("CG-API-KEY") == TEST_KEY for r in fake_coinglass.requests)
+    assert fake_coinglass.calls(PATHS["heatmap"])[0]["query"] == {"symbol": "BTC", "range": "3d"}
+    assert latest(inputs.FEAR_GREED).derived["value"] == "81"
+    share = Decimal("1112108532.17") / (Decimal("1112108532.17") + Decimal("1068220541.04"))
+    assert latest(inputs.TAKER_FLOW).derived == {"buy_share": str(round(share, 6)), "range": "1h"}
+    assert latest(inputs.MAX_PAIN).derived == {"max_pain_price": str(int(97000 * 1.06)), "expiry": "2035-12-30"}
+    y = heatmap_data("BTC")["y_axis"]  # rows 70+71 merge (2.51M + 1.51M); row 30 (1.81M); row 90 is 4% away
+    merged = (Decimal(str(y[70])) * Decimal("2510000") + Decimal(str(y[71])) * Decimal("1510000")) / Decimal("4020000")
+    top = latest(inputs.LIQUIDATION).derived["top"]
+    assert [(t["side"], Decimal(t["price"])) for t in top] == [
+        ("SHORT", merged.quantize(Decimal("0.00000001"))), ("LONG", Decimal(str(y[30])))]
+    assert [t["intensity"] for t in top] == ["4020000.0", "1810000.0"]
+
+
+def test_fetch_intel_ingests_both_symbols_then_a_second_call_makes_no_request(fake_coinglass, fake_binance):
+    first = ingest.fetch_intel(symbols=["BTCUSDT", "ETHUSDT"], now=timezone.now())
+    assert {(s, k) for s, k, o, _ in first.outcomes if o == "ok" and k in PATH_OF} == {
+        (s, k) for s in ("BTCUSDT", "ETHUSDT") for k in PATH_OF if k not in inputs.MARKET_WIDE
+    } | {("*", inputs.FEAR_GREED)}
+    calls = len(fake_coinglass.requests), len(fake_binance.requests)
+    second = ingest.fetch_intel(symbols=["BTCUSDT", "ETHUSDT"], now=timezone.now())
+    assert (len(fake_coinglass.requests), len(fake_binance.requests)) == calls
+    assert {o for *_, o, _ in first.outcomes} == {"ok"}
+    assert {o for *_, o, _ in second.outcomes} == {"cached"}
+
+
+def test_fear_greed_in_the_production_client_wrapping(fake_coinglass):
+    fake_coinglass.respond(PATHS["fear_greed"], body={"code": "0", "data": {
+        "data_list": ["40", "85.5"], "price_list": [1, 2], "time_list": [1733184000000, 1733097600000]}})
+    assert fetch(inputs.FEAR_GREED) == ("ok", "")
+    assert latest(inputs.FEAR_GREED).derived["value"] == "40"  # the greatest time wins, ms or s
+
+
+@pytest.mark.parametrize("status", [200, 401])
+def test_upgrade_plan_is_a_visible_state_not_retried_every_cycle(fake_coinglass, status):
+    fake_coinglass.always(PATHS["heatmap"], status=status, body=UPGRADE_PLAN)
+    assert fetch(inputs.LIQUIDATION) == ("not_in_plan", "NOT_IN_PLAN")
+    state = InputAvailability.objects.get(kind=inputs.LIQUIDATION)
+    assert state.plan_required == "PROFESSIONAL"
+    calls = len(fake_coinglass.calls(PATHS["heatmap"]))
+    assert fetch(inputs.LIQUIDATION, force=False) == ("not_in_plan", "NOT_IN_PLAN")
+    assert len(fake_coinglass.calls(PATHS["heatmap"])) == calls
+    intel = selectors.intel_for(symbol="BTCUSDT", params=selectors.active_parameters(), kinds=(inputs.LIQUIDATION,))
+    assert intel.unusable((inputs.LIQUIDATION,), timezone.now()) == "liquidation_heatmap: NOT_IN_PLAN (needs PROFESSIONAL)"
+
+
+FAULTS = [
+    ("429", dict(status=429, body={"code": "429", "msg": "Too Many Requests"}), "rate_limited", "RATE_LIMITED"),
+    ("429 retry-after", dict(status=429, body="", headers={"Retry-After": "1"}), "rate_limited", "RATE_LIMITED"),
+    ("code 50001", dict(body={"code": "50001", "msg": "rate limit"}), "rate_limited", "RATE_LIMITED"),
+    ("500", dict(status=500, body={"code": "500", "msg": "Internal"}), "failed", "UPSTREAM_ERROR"),
+    ("html", dict(body="<html><body>Cloudflare</body></html>"), "failed", "MALFORMED"),
+    ("invalid json", dict(body='{"code": "0", "data": [1, 2'), "failed", "MALFORMED"),
+    ("code not 0", dict(body={"code": "40001", "msg": "something else"}), "failed", "API_ERROR"),
+    ("empty data list", dict(body={"code": "0", "msg": "success", "data": []}), "failed", "EMPTY_DATA"),
+    ("null data", dict(body={"code": "0", "msg": "success", "data": None}), "failed", "EMPTY_DATA"),
+    ("missing fields", dict(body={"code": "0", "data": {"y_axis": [1, 2]}}), "failed", "MALFORMED"),
+    ("key missing", dict(status=400, body={"code": "400", "msg": "API key missing."}), "failed", "AUTH_FAILED"),
+    ("bad key", dict(status=401, body={"code": "401", "msg": "Invalid API key provided"}), "failed", "AUTH_FAILED"),
+    ("old key code", dict(body={"code": "30001", "msg": "key missing"}), "failed", "AUTH_FAILED"),
+    ("not found", dict(status=404, body={"code": "404", "msg": "Endpoint not found"}), "failed", "NOT_FOUND"),
+    ("bad params", dict(status=422, body={"code": "422", "msg": "bad range"}), "failed", "BAD_PARAMETERS"),
+]
+
+
+@pytest.mark.parametrize("name, answer, outcome, reason", FAULTS, ids=[f[0] for f in FAULTS])
+def test_fault_keeps_last_good_snapshot_and_names_the_reason(fake_coinglass, caplog, name, answer, outcome, reason):
+    caplog.set_level(logging.DEBUG)
+    assert fetch(inputs.LIQUIDATION) == ("ok", "")
+    good = latest(inputs.LIQUIDATION)
+    fake_coinglass.always(PATHS["heatmap"], **answer)
+    assert fetch(inputs.LIQUIDATION) == (outcome, reason)
+    assert latest(inputs.LIQUIDATION).id == good.id
+    health = DataHealthEvent.objects.filter(kind=inputs.LIQUIDATION).latest("id")
+    assert (health.outcome, health.reason_code) == (outcome, reason)
+    assert TEST_KEY not in caplog.text and TEST_KEY not in health.detail
+
+
+def test_timeout_is_a_reason_not_an_exception(fake_coinglass, settings):
+    settings.HTTP_READ_TIMEOUT_SECONDS = 0.3
+    fake_coinglass.always(PATHS["fear_greed"], body={"code": "0", "data": []}, delay=1.0)
+    assert fetch(inputs.FEAR_GREED) == ("failed", "TIMEOUT")
+
+
+def test_malformed_heatmap_cells_are_rejected(fake_coinglass):
+    data = {"y_axis": [1.0, 2.0], "liquidation_leverage_data": [[0, 5, 1000.0]],
+            "price_candlesticks": [[1722676500, "1", "2", "1", "1.5", "10"]]}
+    fake_coinglass.respond(PATHS["heatmap"], body={"code": "0", "data": data})
+    assert fetch(inputs.LIQUIDATION) == ("failed", "MALFORMED")
+
+
+def test_plan_is_learned_and_max_limit_header_followed(fake_coinglass, fake_binance):
+    fake_coinglass.max_limit_header = "80"
+    ingest.fetch_intel(symbols=["BTCUSDT"], now=timezone.now())
+    plan = SourcePlan.objects.get(source="coinglass")
+    assert plan.level == "HOBBYIST" and plan.calls_per_minute == 80
+
+
+def test_key_is_never_in_the_client_repr(settings):
+    from guards.marketdata.coinglass import CoinGlassClient
+
+    assert TEST_KEY not in repr(CoinGlassClient("http://127.0.0.1:9", TEST_KEY))
