@@ -12,6 +12,7 @@ from django.db import transaction
 
 from guards import selectors
 from guards.domain import inputs
+from guards.domain.clusters import top_clusters
 from guards.domain.hold import PROTECTIVE_EXITS, HeldPosition, HoldDecision, HoldParams, min_hold
 from guards.domain.params import Params
 from guards.domain.types import Direction
@@ -52,8 +53,6 @@ def decide_min_hold(*, request: HoldRequest, now: datetime) -> dict[str, Any]:
     problems = {kind: intel.unusable((kind,), now) for kind in (inputs.LIQUIDATION, inputs.MAX_PAIN)}
     clusters = None
     if not problems[inputs.LIQUIDATION]:
-        from guards.domain.clusters import top_clusters
-
         window = params.decimal("cluster_window_pct")
         clusters = top_clusters(intel.get(inputs.LIQUIDATION), request.current_price, window_pct=window, n=2)
     max_pain = None if problems[inputs.MAX_PAIN] else intel.get(inputs.MAX_PAIN)

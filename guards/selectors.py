@@ -12,6 +12,7 @@ from guards.domain import inputs
 from guards.domain.cvd import FlowDetail, to_cents
 from guards.domain.params import WHALE_THRESHOLD, Params, ParamValue
 from guards.domain.types import Intel, Reading
+from guards.domain.clusters import LiquidationCluster
 from guards.models import InputAvailability, MarketSnapshot, ParameterVersion
 
 
@@ -93,8 +94,6 @@ def _taker_share(payload: dict[str, Any], params: Params):
 
 
 def _clusters(payload: dict[str, Any], params: Params):
-    from guards.domain.clusters import LiquidationCluster
-
     clusters = tuple(
         LiquidationCluster(Decimal(str(c["price"])), Decimal(str(c["intensity"])))
         for c in payload["derived"]["clusters"]

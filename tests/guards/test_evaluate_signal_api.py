@@ -120,3 +120,40 @@ def test_missing_or_wrong_token_is_401(client, bot_token):
 def test_health_answers(client):
     body = client.get("/api/v1/health").json()
     assert body["status"] == "ok" and body["database"] == "ok"
+
+
+def store_input(kind, derived, symbol="BTCUSDT", age_seconds=30):
+    symbol = inputs.MARKET_WIDE_SYMBOL if kind in inputs.MARKET_WIDE else symbol
+    store_snapshot(symbol=symbol, kind=kind, source="simulated", derived=derived, raw={},
+                   fetched_at=timezone.now() - timedelta(seconds=age_seconds))
+
+
+@pytest.mark.parametrize("index, multiplier, final", [("80", 1.0, 1000.0), ("80.01", 0.6, 600.0)])
+def test_fear_greed_80_keeps_size_and_80_01_cuts_it(bot, index, multiplier, final):
+    store_whale_flow([300_000])
+    store_input(inputs.TAKER_FLOW, {"buy_share": "0.55", "range": "1h"})
+    store_input(inputs.FEAR_GREED, {"value": index})
+    body = bot(URL, {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1000.0}).json()
+    assert (body["allowed"], body["size_multiplier"], body["final_size"]) == (True, multiplier, final)
+    assert body["guards"][2]["decision"] == ("resize" if multiplier < 1 else "allow")
+
+
+@pytest.mark.parametrize(
+    "direction, share, allowed",
+    [("LONG", "0.40", True), ("LONG", "0.3999", False), ("SHORT", "0.60", True), ("SHORT", "0.6001", False)],
+)
+def test_taker_share_boundaries(bot, direction, share, allowed):
+    store_input(inputs.TAKER_FLOW, {"buy_share": share, "range": "1h"})
+    body = bot(URL, {"symbol": "BTCUSDT", "direction": direction, "base_size": 1.0}).json()
+    assert body["allowed"] is allowed
+    if not allowed:
+        assert body["blocked_by"] == "TAKER_AGGRESSION"
+        assert [g["decision"] for g in body["guards"]] == ["block", "skipped", "skipped"]
+
+
+def test_request_path_never_calls_a_market_data_api(bot, fake_coinglass, fake_binance):
+    store_whale_flow([300_000])
+    bot(URL, {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1.0})
+    bot("/api/v1/positions/min-hold", {"symbol": "BTCUSDT", "direction": "LONG", "strategy": "TRUE_TREND",
+                                       "entry_price": 1, "current_price": 1, "opened_at": "2026-11-24T10:00:00Z"})
+    assert fake_coinglass.requests == [] and fake_binance.requests == []
