@@ -46,7 +46,8 @@ class PlannedFetch:
 
 def budget_per_minute(source: str) -> float:
     if source == "coinglass":
-        return min(settings.COINGLASS_CALLS_PER_MINUTE, 60 / settings.COINGLASS_MIN_INTERVAL_SECONDS)
+        spacing = settings.COINGLASS_MIN_INTERVAL_SECONDS
+        return min(settings.COINGLASS_CALLS_PER_MINUTE, 60 / spacing if spacing > 0 else float("inf"))
     return settings.BINANCE_WEIGHT_PER_MINUTE
 
 

@@ -75,3 +75,9 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limiter(settings, tmp_path):
+    """Each test gets its own limiter state: a 429 penalty in one test must not stall the next."""
+    settings.RATE_LIMIT_DIR = tmp_path / "ratelimit"

@@ -11,6 +11,13 @@ def calls_per_minute(plan, source):
     return sum(FETCH_COST[p.kind][1] * 60 / p.every_seconds for p in plan if FETCH_COST[p.kind][0] == source)
 
 
+@pytest.fixture(autouse=True)
+def spec_budgets(settings):
+    settings.COINGLASS_MIN_INTERVAL_SECONDS = 2.5
+    settings.COINGLASS_CALLS_PER_MINUTE = 30
+    settings.BINANCE_WEIGHT_PER_MINUTE = 1200
+
+
 @pytest.mark.parametrize("symbol_count", [1, 2, 10, 60])
 def test_schedule_fits_inside_half_the_budget(settings, symbol_count):
     symbols = [f"C{i}USDT" for i in range(symbol_count)]
