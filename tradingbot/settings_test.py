@@ -31,6 +31,9 @@ COINGLASS_BASE_URL = "http://127.0.0.1:9"
 BINANCE_FUTURES_BASE_URL = "http://127.0.0.1:9"
 # The limiter is real in every test; only its budgets are opened up, except in the limiter's
 # own tests, which set the SPEC budgets explicitly.
-COINGLASS_MIN_INTERVAL_SECONDS = 0.0
-COINGLASS_CALLS_PER_MINUTE = 100_000
-BINANCE_WEIGHT_PER_MINUTE = 10_000_000
+if "COINGLASS_MIN_INTERVAL_SECONDS" not in os.environ:
+    COINGLASS_MIN_INTERVAL_SECONDS = 0.0
+if "COINGLASS_CALLS_PER_MINUTE" not in os.environ:
+    COINGLASS_CALLS_PER_MINUTE = 100_000
+if "BINANCE_WEIGHT_PER_MINUTE" not in os.environ:
+    BINANCE_WEIGHT_PER_MINUTE = 10_000_000

@@ -141,7 +141,8 @@ class FileLimiter(_Limiter):
         def read(state, now):
             used = sum(w for at, w in state.get("log", []) if at > now - WINDOW_SECONDS)
             penalty = state.get("penalty", 0.0)
-            return _usage(used, state.get("limit") or budget.per_minute, budget, penalty if penalty > now else None)
+            limit = state.get("limit") or budget.per_minute
+            return _usage(used, limit, budget, penalty if penalty > now else None), None
 
         return self._locked(source, read)
 
