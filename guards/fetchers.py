@@ -24,6 +24,19 @@ from guards.models import PriceBar, TradeCursor, WhaleFlowBucket
 MINUTE_MS = 60_000
 BUCKET_RETENTION = timedelta(hours=24)
 HEATMAP_RANGE = "3d"
+# How old a source's own latest timestamp may be before the fetch counts as stale. Only minute
+# prices are judged: the daily Fear & Greed and the heatmap's candle interval vary too much
+# by plan and range to call an old point wrong (their times are kept in `data_time`).
+STALE_AFTER = {inputs.PRICE_BARS: timedelta(minutes=10)}
+
+
+def data_time_fields(kind: str, data_time: datetime, now: datetime) -> dict[str, str]:
+    """The data's own time, and a note when it is older than the kind allows. Such an answer is
+    still stored (it is what the source has) but the fetch is recorded as `stale`."""
+    fields = {"data_time": data_time.isoformat()}
+    if kind in STALE_AFTER and (age := now - data_time) > STALE_AFTER[kind]:
+        fields["stale_reason"] = f"newest data point is {age} old (limit {STALE_AFTER[kind]})"
+    return fields
 
 
 # --- Whale and retail flow (aggTrades, incremental by fromId) ---------------------------------
@@ -134,22 +147,27 @@ def _minute_floor(moment: datetime) -> datetime:
 
 
 def fetch_price_bars(*, market, symbol: str, now: datetime) -> tuple[dict, dict]:
-    """Fetch 1-minute bars since the last stored one (at most 1500), upsert them."""
+    """Fetch 1-minute bars since the last stored one (at most 1500) and upsert them in one query."""
     last = PriceBar.objects.filter(symbol=symbol).order_by("-open_time").first()
     start = last.open_time if last else now - timedelta(hours=6)
     bars = market.klines(symbol, start_ms=int(start.timestamp() * 1000))
-    for bar in bars:
-        PriceBar.objects.update_or_create(
-            symbol=symbol, open_time=datetime.fromtimestamp(bar.open_time_ms / 1000, tz=dt_timezone.utc),
-            defaults={"open": bar.open, "high": bar.high, "low": bar.low, "close": bar.close, "source": market.source_of(inputs.PRICE_BARS)},
-        )
     if not bars:
-        raise errors.EmptyData(f"{market.source_of(inputs.PRICE_BARS)} klines: no bars since {start.isoformat()}")
+        raise errors.EmptyData(f"klines: no bars since {start.isoformat()}")
+    source = market.source_of(inputs.PRICE_BARS)
+    PriceBar.objects.bulk_create(
+        [PriceBar(symbol=symbol, open_time=_utc_ms(b.open_time_ms), open=b.open, high=b.high, low=b.low,
+                  close=b.close, source=source) for b in bars],
+        update_conflicts=True, unique_fields=["symbol", "open_time"], update_fields=["high", "low", "close"],
+    )
     latest = bars[-1]
-    derived = {"price": str(latest.close), "bar_open_time": datetime.fromtimestamp(
-        latest.open_time_ms / 1000, tz=dt_timezone.utc).isoformat(), "bars_fetched": len(bars)}
-    return derived, {"last_bar": [latest.open_time_ms, str(latest.open), str(latest.high), str(latest.low),
-                                  str(latest.close)]}
+    derived = {"price": str(latest.close), "bars_fetched": len(bars),
+               **data_time_fields(inputs.PRICE_BARS, _utc_ms(latest.open_time_ms), now)}
+    return derived, {"last_bar": [latest.open_time_ms, *(str(v) for v in (latest.open, latest.high, latest.low,
+                                                                           latest.close))]}
+
+
+def _utc_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=dt_timezone.utc)
 
 
 # --- CoinGlass inputs -------------------------------------------------------------------------
@@ -167,7 +185,7 @@ def fetch_liquidation(*, market, symbol: str, now: datetime) -> tuple[dict, dict
         "current_price": str(heatmap.current_price), "clusters": clusters_to_json(clusters),
         "top": [{"price": str(c.price), "side": c.side, "distance_pct": str(round(c.distance_pct, 4)),
                  "intensity": str(c.intensity)} for c in top],
-        "range": HEATMAP_RANGE,
+        "range": HEATMAP_RANGE, **data_time_fields(inputs.LIQUIDATION, _utc_ms(heatmap.candle_times_ms[-1]), now),
     }
     return derived, {"latest_column_levels": levels, "latest_candle_ms": heatmap.candle_times_ms[-1]}
 
@@ -175,7 +193,8 @@ def fetch_liquidation(*, market, symbol: str, now: datetime) -> tuple[dict, dict
 def fetch_fear_greed(*, market, symbol: str, now: datetime) -> tuple[dict, dict]:
     reading = latest_fear_greed(market.fear_greed())
     at = datetime.fromtimestamp(reading.time_ms / 1000, tz=dt_timezone.utc)
-    return {"value": str(reading.value), "time": at.isoformat()}, {"latest": [reading.time_ms, str(reading.value)]}
+    derived = {"value": str(reading.value), "time": at.isoformat(), **data_time_fields(inputs.FEAR_GREED, at, now)}
+    return derived, {"latest": [reading.time_ms, str(reading.value)]}
 
 
 def fetch_taker_flow(*, market, symbol: str, now: datetime) -> tuple[dict, dict]:

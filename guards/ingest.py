@@ -68,6 +68,9 @@ def run_fetch(
         _learn_max_limit(market, now)
     store_snapshot(symbol=symbol, kind=kind, source=market.source_of(kind), fetched_at=now, derived=derived, raw=raw)
     InputAvailability.objects.filter(kind=kind).delete()  # the plan includes it (again)
+    if stale := derived.get("stale_reason"):
+        _record_health(market, symbol, kind, DataOutcome.STALE, "STALE_DATA", stale, started, now)
+        return DataOutcome.STALE, "STALE_DATA"
     _record_health(market, symbol, kind, DataOutcome.OK, "", "", started, now)
     return DataOutcome.OK, ""
 

@@ -118,3 +118,18 @@ def test_buckets_hold_minute_totals(fake_binance):
     fetch()
     buckets = list(WhaleFlowBucket.objects.filter(symbol="BTCUSDT").values_list("buy_total_cents", "sell_total_cents"))
     assert buckets == [(1000, 0), (0, 2000)]
+
+
+def test_old_minute_bars_are_stored_but_recorded_stale(fake_binance):
+    from tests.fakes.binance import kline
+
+    fake_binance.bars["BTCUSDT"] = [kline(NOW_MS - 3_600_000 - 60_000 * i, "96000.0") for i in range(3, 0, -1)]
+    outcome = ingest.fetch_one(kind=inputs.PRICE_BARS, symbol="BTCUSDT", now=NOW, force=True)
+    assert outcome == ("stale", "STALE_DATA")
+    health = DataHealthEvent.objects.filter(kind=inputs.PRICE_BARS).latest("id")
+    assert health.outcome == "stale" and "old" in health.detail
+    assert MarketSnapshot.objects.filter(kind=inputs.PRICE_BARS).latest("id").derived["price"] == "96000.0"
+
+
+def test_current_minute_bars_are_ok(fake_binance):
+    assert ingest.fetch_one(kind=inputs.PRICE_BARS, symbol="BTCUSDT", now=NOW, force=True) == ("ok", "")
