@@ -45,7 +45,7 @@ def evaluate_signal(*, request: SignalRequest, now: datetime) -> dict[str, Any]:
     intel = selectors.intel_for(symbol=request.symbol, params=params, kinds=needs)
     outcome = run_chain(steps, request.to_signal(), intel, now)
     signal_id = request.signal_id or f"sig-{uuid.uuid4().hex}"
-    answer = _answer(signal_id, request, outcome, params)
+    answer = _answer(signal_id, request, outcome, params, intel)
     try:
         with transaction.atomic():
             _record(signal_id, request, outcome, intel, params, answer, now)
@@ -61,7 +61,7 @@ def _stored_answer(signal_id: str) -> dict[str, Any] | None:
     return Evaluation.objects.filter(signal_id=signal_id).values_list("response", flat=True).first()
 
 
-def _answer(signal_id: str, request: SignalRequest, outcome: ChainResult, params: Params) -> dict[str, Any]:
+def _answer(signal_id: str, request: SignalRequest, outcome: ChainResult, params: Params, intel: Intel) -> dict[str, Any]:
     return {
         "signal_id": signal_id,
         "allowed": outcome.allowed,
@@ -70,11 +70,17 @@ def _answer(signal_id: str, request: SignalRequest, outcome: ChainResult, params
         "blocked_by": outcome.blocked_by,
         "reason": outcome.reason,
         "guards": [
-            {"guard": r.guard, "decision": str(r.decision), "reason": r.reason, "data": dict(r.data)}
+            {"guard": r.guard, "decision": str(r.decision), "reason": r.reason, "data": _labelled(r, intel)}
             for r in outcome.results
         ],
         "thresholds": params.stamp(WHALE_THRESHOLD),
     }
+
+
+def _labelled(result: GuardResult, intel: Intel) -> dict[str, Any]:
+    """The guard's data, with where it came from: simulated data says so wherever it is shown."""
+    sources = {i["source"] for i in _sources(result.guard, intel).values() if i["source"]}
+    return {**result.data, "source": sources.pop()} if len(sources) == 1 and result.data else dict(result.data)
 
 
 def _record(signal_id, request, outcome: ChainResult, intel: Intel, params: Params, answer, now) -> None:
