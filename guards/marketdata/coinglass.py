@@ -13,7 +13,7 @@ from typing import Any
 import requests
 
 from guards.marketdata import errors
-from guards.marketdata.http import HttpAnswer, get_json, is_json, retry_after_seconds
+from guards.marketdata.http import HttpAnswer, get_json, is_json, numeric_header, retry_after_seconds
 
 SOURCE = "coinglass"
 PATHS = {
@@ -89,11 +89,8 @@ def _classify(answer: HttpAnswer) -> None:
 
 
 def _max_limit(answer: HttpAnswer) -> int | None:
-    raw = {k.lower(): v for k, v in answer.headers.items()}.get("api-key-max-limit")
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return None
+    limit = numeric_header(answer, "API-KEY-MAX-LIMIT")
+    return int(limit) if limit else None
 
 
 def _to_next_minute() -> float:

@@ -91,12 +91,17 @@ def is_json(answer: HttpAnswer) -> bool:
     return answer.body is not _NOT_JSON
 
 
-def retry_after_seconds(answer: HttpAnswer) -> float | None:
-    raw = {k.lower(): v for k, v in answer.headers.items()}.get("retry-after")
+def numeric_header(answer: HttpAnswer, name: str) -> float | None:
+    """A header's number (names are case-insensitive); None when absent or not a number."""
+    raw = {k.lower(): v for k, v in answer.headers.items()}.get(name.lower())
     try:
         return float(raw) if raw else None
     except ValueError:
         return None
+
+
+def retry_after_seconds(answer: HttpAnswer) -> float | None:
+    return numeric_header(answer, "Retry-After")
 
 
 def _path(url: str) -> str:

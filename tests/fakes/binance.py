@@ -7,12 +7,12 @@ request, and can be told to answer the next requests with a fault.
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
+from http.server import BaseHTTPRequestHandler
 
 import pytest
+
+from tests.fakes.server import LoopbackServer, logged_request, send
 
 
 def kline(open_time_ms: int, price: str) -> list:
@@ -21,19 +21,14 @@ def kline(open_time_ms: int, price: str) -> list:
             "591700.0", "0"]
 
 
-class FakeBinance:
+class FakeBinance(LoopbackServer):
     def __init__(self):
         self.trades: dict[str, list[dict]] = {}
         self.bars: dict[str, list[list]] = {}
         self.requests: list[dict] = []
         self.faults: list[tuple[int, str, dict]] = []  # (status, body, headers) served before normal answers
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__()
+        self.url = self.base_url
 
     def add_trade(self, symbol: str, *, price: str, qty: str, time_ms: int, taker_buy: bool) -> dict:
         rows = self.trades.setdefault(symbol, [])
@@ -66,28 +61,19 @@ class FakeBinance:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
-                url = urlparse(self.path)
-                query = {k: v[0] for k, v in parse_qs(url.query).items()}
-                fake.requests.append({"path": url.path, "query": query, "at": time.time()})
+                path, query = logged_request(self, fake.requests)
                 if fake.faults:
                     status, body, headers = fake.faults.pop(0)
                     return self._send(status, body, headers)
-                if url.path == "/fapi/v1/aggTrades":
+                if path == "/fapi/v1/aggTrades":
                     return self._send(200, json.dumps(fake._agg_trades(query)))
-                if url.path == "/fapi/v1/klines":
+                if path == "/fapi/v1/klines":
                     return self._send(200, json.dumps(fake._klines(query)))
                 self._send(404, json.dumps({"code": -1, "msg": "Not found"}))
 
             def _send(self, status, body, headers=None):
-                data = body.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("X-MBX-USED-WEIGHT-1M", "20")
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                base = {"Content-Type": "application/json", "X-MBX-USED-WEIGHT-1M": "20"}
+                send(self, status, body.encode(), base | (headers or {}))
 
             def log_message(self, *args):
                 pass

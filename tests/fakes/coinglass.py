@@ -8,14 +8,13 @@ in order) or `always(path, ...)`. Every request is logged with its headers and t
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from guards.marketdata.coinglass import PATHS
+from tests.fakes.server import LoopbackServer, logged_request, send
 
 PRICES = {"BTC": 97000.0, "ETH": 3600.0}
 UPGRADE_PLAN = {"code": "401", "msg": "Upgrade plan"}
@@ -64,19 +63,14 @@ def default_body(path: str, query: dict) -> dict:
     return {"code": "404", "msg": "Endpoint not found"}
 
 
-class FakeCoinGlass:
+class FakeCoinGlass(LoopbackServer):
     def __init__(self):
         self.requests: list[dict] = []
         self.scripted: dict[str, list[tuple]] = {}
         self.fixed: dict[str, tuple] = {}
         self.max_limit_header: str | None = None
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__()
+        self.url = self.base_url
 
     def respond(self, path, status=200, body=None, headers=None, delay=0.0) -> None:
         """Answer the next request to `path` this way (queue: one use each)."""
@@ -100,26 +94,15 @@ class FakeCoinGlass:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
-                url = urlparse(self.path)
-                query = {k: v[0] for k, v in parse_qs(url.query).items()}
-                fake.requests.append({"path": url.path, "query": query, "headers": dict(self.headers),
-                                      "at": time.time()})
-                status, body, headers, delay = fake._answer(url.path, query)
+                path, query = logged_request(self, fake.requests)
+                status, body, headers, delay = fake._answer(path, query)
                 if delay:
                     time.sleep(delay)
                 data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json" if not isinstance(body, str) else "text/html")
+                base = {"Content-Type": "text/html" if isinstance(body, str) else "application/json"}
                 if fake.max_limit_header:
-                    self.send_header("API-KEY-MAX-LIMIT", fake.max_limit_header)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                try:
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
+                    base["API-KEY-MAX-LIMIT"] = fake.max_limit_header
+                send(self, status, data, base | headers)
 
             def log_message(self, *args):
                 pass

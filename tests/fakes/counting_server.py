@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.fakes.server import LoopbackServer, send
 
 
-class CountingServer:
+class CountingServer(LoopbackServer):
     def __init__(self):
         self.arrivals: list[float] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/api/index/fear-greed-history"
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__()
+        self.url = f"{self.base_url}/api/index/fear-greed-history"
 
     def _handler(self):
         server = self
@@ -26,11 +23,7 @@ class CountingServer:
             def do_GET(self):
                 with server._lock:
                     server.arrivals.append(time.monotonic())
-                body = b'{"code":"0","data":[]}'
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                send(self, 200, b'{"code":"0","data":[]}', {"Content-Type": "application/json"})
 
             def log_message(self, *args):
                 pass
