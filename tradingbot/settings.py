@@ -221,7 +221,8 @@ LOGGING = {
     "formatters": {"json": {"()": "tradingbot.logging.JsonFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.server": {"level": "WARNING"}},
+    # kombu warns that the embedded filesystem broker has no hostname: true, and harmless.
+    "loggers": {"django.server": {"level": "WARNING"}, "kombu.connection": {"level": "ERROR"}},
 }
 
 # Module-level so tests and services can reference the SPEC defaults in one place.
