@@ -7,6 +7,8 @@ class GuardsConfig(AppConfig):
     name = "guards"
 
     def ready(self) -> None:
+        from guards import signals
         from guards.schedule import install_schedule_after_migrate
 
         post_migrate.connect(install_schedule_after_migrate, sender=self)
+        signals.connect()

@@ -45,7 +45,7 @@ class FetchReport:
 
 def is_fresh(symbol: str, kind: str, now: datetime) -> bool:
     payload = cache.get(selectors.snapshot_cache_key(symbol, kind))
-    if payload is None:
+    if not payload:  # missing, or the "no snapshot yet" marker
         return False
     age = (now - datetime.fromisoformat(payload["fetched_at"])).total_seconds()
     return age < inputs.TTL_SECONDS[kind] * FRESH_SHARE_OF_TTL

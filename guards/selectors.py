@@ -16,11 +16,29 @@ from guards.domain.clusters import LiquidationCluster
 from guards.models import InputAvailability, MarketSnapshot, ParameterVersion
 
 
+# Read on every bot request, changed rarely: cached, and dropped on every change (guards/signals.py).
+ACTIVE_PARAMETERS_KEY = "guards:active-parameters"
+NOT_IN_PLAN_KEY = "guards:not-in-plan"
+READ_MODEL_TTL_SECONDS = 60
+ABSENT_TTL_SECONDS = 30
+
+
 def active_parameters() -> Params:
-    rows = ParameterVersion.objects.filter(status=ParameterVersion.Status.ACTIVE).values_list(
-        "parameter", "value", "version"
-    )
+    rows = cache.get(ACTIVE_PARAMETERS_KEY)
+    if rows is None:
+        rows = list(ParameterVersion.objects.filter(status=ParameterVersion.Status.ACTIVE).values_list(
+            "parameter", "value", "version"))
+        cache.set(ACTIVE_PARAMETERS_KEY, rows, READ_MODEL_TTL_SECONDS)
     return Params({name: ParamValue(value, version) for name, value, version in rows})
+
+
+def inputs_not_in_plan() -> dict[str, str]:
+    """{input kind: plan it needs} for inputs the key's plan lacks."""
+    found = cache.get(NOT_IN_PLAN_KEY)
+    if found is None:
+        found = dict(InputAvailability.objects.values_list("kind", "plan_required"))
+        cache.set(NOT_IN_PLAN_KEY, found, READ_MODEL_TTL_SECONDS)
+    return found
 
 
 def snapshot_cache_key(symbol: str, kind: str) -> str:
@@ -32,9 +50,12 @@ def latest_snapshot_payload(symbol: str, kind: str) -> dict[str, Any] | None:
     key_symbol = inputs.MARKET_WIDE_SYMBOL if kind in inputs.MARKET_WIDE else symbol
     payload = cache.get(snapshot_cache_key(key_symbol, kind))
     if payload is not None:
-        return payload
+        return payload or None  # {} marks "no snapshot yet", so a missing input costs no query either
     row = MarketSnapshot.objects.filter(symbol=key_symbol, kind=kind).order_by("-fetched_at").first()
-    return snapshot_payload(row) if row else None
+    if row is None:
+        cache.set(snapshot_cache_key(key_symbol, kind), {}, ABSENT_TTL_SECONDS)  # store_snapshot replaces it
+        return None
+    return snapshot_payload(row)
 
 
 def snapshot_payload(row: MarketSnapshot) -> dict[str, Any]:
@@ -52,7 +73,7 @@ def intel_for(*, symbol: str, params: Params, kinds: tuple[str, ...] = inputs.AL
 
     Never calls a market-data API (SPEC §2): fetching is the Celery tasks' job.
     """
-    not_in_plan = dict(InputAvailability.objects.filter(kind__in=kinds).values_list("kind", "plan_required"))
+    not_in_plan = inputs_not_in_plan()
     readings = {kind: _reading(symbol, kind, params, not_in_plan) for kind in kinds}
     return Intel(symbol, readings)
 

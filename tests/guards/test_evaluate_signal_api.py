@@ -157,3 +157,11 @@ def test_request_path_never_calls_a_market_data_api(bot, fake_coinglass, fake_bi
     bot("/api/v1/positions/min-hold", {"symbol": "BTCUSDT", "direction": "LONG", "strategy": "TRUE_TREND",
                                        "entry_price": 1, "current_price": 1, "opened_at": "2026-11-24T10:00:00Z"})
     assert fake_coinglass.requests == [] and fake_binance.requests == []
+
+
+def test_evaluate_query_count_is_pinned(bot, django_assert_max_num_queries):
+    """Hot path: token, then one transaction with two inserts; parameters and intel come from the cache."""
+    store_whale_flow([300_000])
+    bot(URL, {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1.0})  # warms parameters and plan caches
+    with django_assert_max_num_queries(5):
+        bot(URL, {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1.0})

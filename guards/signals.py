@@ -1,0 +1,23 @@
+"""Drop cached read models when what they summarise changes (selectors' cached reads)."""
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+
+from guards import selectors
+from guards.models import InputAvailability, ParameterVersion
+
+
+def _forget(key: str):
+    def handler(sender, **kwargs):
+        cache.delete(key)  # now, and again after commit so no reader re-caches the old rows
+        transaction.on_commit(lambda: cache.delete(key))
+
+    return handler
+
+
+def connect() -> None:
+    for model, key in ((ParameterVersion, selectors.ACTIVE_PARAMETERS_KEY), (InputAvailability, selectors.NOT_IN_PLAN_KEY)):
+        handler = _forget(key)
+        post_save.connect(handler, sender=model, weak=False, dispatch_uid=f"forget-{key}-save")
+        post_delete.connect(handler, sender=model, weak=False, dispatch_uid=f"forget-{key}-delete")
