@@ -27,6 +27,7 @@ from guards.models import DataHealthEvent, InputAvailability, MarketSnapshot, So
 logger = logging.getLogger("guards.ingest")
 FRESH_SHARE_OF_TTL = 0.8  # a fetch inside the first 80% of the TTL is served from the cache
 PLAN_RECHECK = timedelta(hours=24)
+PLAN_RETRY_AFTER_FAILURE = timedelta(hours=1)
 
 
 @dataclass
@@ -180,7 +181,10 @@ def refresh_plan(*, market, now: datetime, max_age: timedelta = PLAN_RECHECK) ->
     try:
         level = str(market.subscription().get("level", "")).upper()
     except (errors.MarketDataError, AttributeError) as exc:
+        # Unknown plan: the default budget stands; ask again in an hour, not on every fetch.
         logger.warning("plan unknown", extra={"tag": "MARKET-DATA", "reason": getattr(exc, "reason_code", "")})
+        checked_at = now - max_age + PLAN_RETRY_AFTER_FAILURE
+        plan, _ = SourcePlan.objects.update_or_create(source=market.plan_source, defaults={"checked_at": checked_at})
         return plan
     calls = inputs.PLAN_CALLS_PER_MINUTE.get(level)
     plan, _ = SourcePlan.objects.update_or_create(

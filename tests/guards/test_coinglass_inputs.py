@@ -136,3 +136,11 @@ def test_key_is_never_in_the_client_repr(settings):
     from guards.marketdata.coinglass import CoinGlassClient
 
     assert TEST_KEY not in repr(CoinGlassClient("http://127.0.0.1:9", TEST_KEY))
+
+
+def test_failed_plan_lookup_is_not_repeated_on_every_fetch(fake_coinglass, fake_binance):
+    fake_coinglass.always(PATHS["subscription"], status=404, body={"code": "404", "msg": "Endpoint not found"})
+    ingest.fetch_intel(symbols=["BTCUSDT"], now=timezone.now())
+    ingest.fetch_intel(symbols=["BTCUSDT"], now=timezone.now(), force=True)
+    assert len(fake_coinglass.calls(PATHS["subscription"])) == 1
+    assert SourcePlan.objects.get(source="coinglass").level == ""
