@@ -24,26 +24,61 @@ PY = str(ROOT / ".venv" / "bin" / "python")
 def main() -> None:
     args = parse_args()
     env = bench_env()
-    manage = lambda *a: subprocess.run([PY, "manage.py", *a], cwd=ROOT, env=env, check=True,  # noqa: E731
-                                       capture_output=True, text=True).stdout.strip()
+
+    def manage(*a):
+        return subprocess.run(
+            [PY, "manage.py", *a],
+            cwd=ROOT,
+            env=env,
+            check=True,  # noqa: E731
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+
     manage("migrate", "--noinput", "-v0")
     manage("fetch_intel", "--force")
-    subprocess.run([PY, "manage.py", "shell", "-c",
-                    "from django.contrib.auth.models import User; User.objects.get_or_create(username='bench')"],
-                   cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [
+            PY,
+            "manage.py",
+            "shell",
+            "-c",
+            "from django.contrib.auth.models import User; User.objects.get_or_create(username='bench')",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     env["BENCH_TOKEN"] = manage("create_api_token", "bench")
     env["BENCH_RUN"] = str(int(time.time()))
-    server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "tradingbot.wsgi", "--bind", f"127.0.0.1:{args.port}",
-                               "--workers", str(args.workers), "--log-level", "warning"], cwd=ROOT, env=env)
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "tradingbot.wsgi",
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--workers",
+            str(args.workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     try:
         wait_until_up(args.port)
-        rows = [("bare Django /healthz", run_wrk(args, "/healthz", env)),
-                ("POST /api/v1/signals/evaluate", run_wrk(args, "/api/v1/signals/evaluate", env, "bench/evaluate.lua"))]
+        rows = [
+            ("bare Django /healthz", run_wrk(args, "/healthz", env)),
+            ("POST /api/v1/signals/evaluate", run_wrk(args, "/api/v1/signals/evaluate", env, "bench/evaluate.lua")),
+        ]
     finally:
         server.terminate()
         server.wait(timeout=20)
-    print(f"\nwrk {args.seconds}s, {args.connections} connections, gunicorn {args.workers} sync workers, "
-          f"PostgreSQL + Redis cache, {os.cpu_count()} cores shared with wrk")
+    print(
+        f"\nwrk {args.seconds}s, {args.connections} connections, gunicorn {args.workers} sync workers, "
+        f"PostgreSQL + Redis cache, {os.cpu_count()} cores shared with wrk"
+    )
     for name, (rps, p50, p99) in rows:
         print(f"{name:<32} {rps:>9.1f} req/s   p50 {p50:>8}   p99 {p99:>8}")
 
@@ -80,8 +115,9 @@ def wait_until_up(port: int) -> None:
 def run_wrk(args, path: str, env: dict, script: str | None = None) -> tuple[float, str, str]:
     cmd = ["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--latency"]
     cmd += ["-s", str(ROOT / script)] if script else []
-    out = subprocess.run([*cmd, f"http://127.0.0.1:{args.port}{path}"], env=env, capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [*cmd, f"http://127.0.0.1:{args.port}{path}"], env=env, capture_output=True, text=True, check=True
+    ).stdout
     if "Non-2xx" in out:
         sys.exit(f"{path}: non-2xx answers during the run:\n{out}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))

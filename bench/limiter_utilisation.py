@@ -31,9 +31,14 @@ def allowed_calls(seconds: float) -> int:
 
 
 def run(backend: str, seconds: float, processes: int) -> str:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tradingbot.settings_test", "PYTHONPATH": str(ROOT),
-           "COINGLASS_MIN_INTERVAL_SECONDS": str(SPACING), "COINGLASS_CALLS_PER_MINUTE": str(PER_MINUTE),
-           "TRADINGBOT_VAR_DIR": tempfile.mkdtemp(prefix="limiter-bench-")}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tradingbot.settings_test",
+        "PYTHONPATH": str(ROOT),
+        "COINGLASS_MIN_INTERVAL_SECONDS": str(SPACING),
+        "COINGLASS_CALLS_PER_MINUTE": str(PER_MINUTE),
+        "TRADINGBOT_VAR_DIR": tempfile.mkdtemp(prefix="limiter-bench-"),
+    }
     if backend == "redis":
         env["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
         import redis
@@ -48,9 +53,11 @@ def run(backend: str, seconds: float, processes: int) -> str:
     arrivals = sorted(server.arrivals)
     span = arrivals[-1] - arrivals[0] if len(arrivals) > 1 else 0.0
     made, allowed = len(arrivals), allowed_calls(span)
-    return (f"{backend:<5} {processes} processes {seconds:.0f}s: {made} calls made / {allowed} allowed = "
-            f"{made / allowed:.1%} utilisation; min gap {min_gap(arrivals):.3f}s; "
-            f"max in any 60s {max_calls_in_any_window(arrivals)}")
+    return (
+        f"{backend:<5} {processes} processes {seconds:.0f}s: {made} calls made / {allowed} allowed = "
+        f"{made / allowed:.1%} utilisation; min gap {min_gap(arrivals):.3f}s; "
+        f"max in any 60s {max_calls_in_any_window(arrivals)}"
+    )
 
 
 def main() -> None:
@@ -59,7 +66,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=65)
     parser.add_argument("--processes", type=int, default=4)
     args = parser.parse_args()
-    for backend in (["redis", "file"] if args.backend == "both" else [args.backend]):
+    for backend in ["redis", "file"] if args.backend == "both" else [args.backend]:
         print(run(backend, args.seconds, args.processes), flush=True)
 
 

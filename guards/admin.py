@@ -118,9 +118,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
             return super().save_model(request, obj, form, change)
         token, row = issue_token(user=obj.user, name=obj.name)
         obj.pk, obj.prefix, obj.token_hash = row.pk, row.prefix, row.token_hash
-        self.message_user(
-            request, f"New token (shown once, copy it now): {token}", messages.WARNING
-        )
+        self.message_user(request, f"New token (shown once, copy it now): {token}", messages.WARNING)
 
     @admin.action(description="Revoke selected tokens")
     def revoke(self, request, queryset):

@@ -80,43 +80,61 @@ def _unauthorized(request: HttpRequest, exc: AuthenticationError):
 
 
 def _clean(errors: list[dict]) -> list[dict]:
-    return [{"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors]
+    return [
+        {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors
+    ]
 
 
 @api.post(
-    "/signals/evaluate", response={200: EvaluateOut, 400: ErrorOut, 401: ErrorOut}, auth=BearerToken(),
-    url_name="signals-evaluate", summary="May this signal trade, and how big? (SPEC §3)",
+    "/signals/evaluate",
+    response={200: EvaluateOut, 400: ErrorOut, 401: ErrorOut},
+    auth=BearerToken(),
+    url_name="signals-evaluate",
+    summary="May this signal trade, and how big? (SPEC §3)",
 )
 def evaluate_signal(request: HttpRequest, payload: EvaluateIn):
     signal = services.SignalRequest(
-        symbol=payload.symbol, direction=Direction(payload.direction), base_size=Decimal(str(payload.base_size)),
-        strategy=payload.strategy or "", price=Decimal(str(payload.price)) if payload.price is not None else None,
+        symbol=payload.symbol,
+        direction=Direction(payload.direction),
+        base_size=Decimal(str(payload.base_size)),
+        strategy=payload.strategy or "",
+        price=Decimal(str(payload.price)) if payload.price is not None else None,
         signal_id=payload.signal_id,
     )
     return services.evaluate_signal(request=signal, now=timezone.now())
 
 
 @api.post(
-    "/positions/min-hold", response={200: MinHoldOut, 400: ErrorOut, 401: ErrorOut}, auth=BearerToken(),
-    url_name="positions-min-hold", summary="How long must this position be held at least? (SPEC §4)",
+    "/positions/min-hold",
+    response={200: MinHoldOut, 400: ErrorOut, 401: ErrorOut},
+    auth=BearerToken(),
+    url_name="positions-min-hold",
+    summary="How long must this position be held at least? (SPEC §4)",
 )
 def position_min_hold(request: HttpRequest, payload: MinHoldIn):
     hold = holds.HoldRequest(
-        symbol=payload.symbol, direction=Direction(payload.direction), strategy=payload.strategy,
-        entry_price=_decimal(payload.entry_price), current_price=_decimal(payload.current_price),
-        opened_at=payload.opened_at, position_id=payload.position_id,
+        symbol=payload.symbol,
+        direction=Direction(payload.direction),
+        strategy=payload.strategy,
+        entry_price=_decimal(payload.entry_price),
+        current_price=_decimal(payload.current_price),
+        opened_at=payload.opened_at,
+        position_id=payload.position_id,
     )
     return holds.decide_min_hold(request=hold, now=timezone.now())
 
 
 @api.post(
-    "/trades", response={200: TradeOut, 201: TradeOut, 400: ErrorOut, 401: ErrorOut}, auth=BearerToken(),
-    url_name="trades", summary="Report a closed trade (SPEC §5.1); a repeated trade_id returns the stored one",
+    "/trades",
+    response={200: TradeOut, 201: TradeOut, 400: ErrorOut, 401: ErrorOut},
+    auth=BearerToken(),
+    url_name="trades",
+    summary="Report a closed trade (SPEC §5.1); a repeated trade_id returns the stored one",
 )
 def report_trade(request: HttpRequest, payload: TradeIn):
-    report = trades.TradeReport(**{
-        **payload.dict(), **{k: _decimal(getattr(payload, k)) for k in ("size", "entry_price", "exit_price", "pnl")}
-    })
+    report = trades.TradeReport(
+        **{**payload.dict(), **{k: _decimal(getattr(payload, k)) for k in ("size", "entry_price", "exit_price", "pnl")}}
+    )
     trade, created = trades.record_trade(report=report, now=timezone.now())
     return Status(201 if created else 200, trades.trade_answer(trade))
 

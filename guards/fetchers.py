@@ -51,12 +51,22 @@ def fetch_whale_flow(*, market, symbol: str, now: datetime) -> tuple[dict, dict]
     threshold_cents = to_cents(params.decimal(WHALE_THRESHOLD))
     window_start = _minute_floor(now) - timedelta(minutes=params.integer("whale_window_minutes"))
     orders, resume_from, old_resume = _read_new_orders(market, symbol, window_start, now, max_pages)
-    _store_buckets(symbol, market.source_of(inputs.WHALE_FLOW), orders, detail_floor_cents(threshold_cents), resume_from, old_resume, now)
+    _store_buckets(
+        symbol,
+        market.source_of(inputs.WHALE_FLOW),
+        orders,
+        detail_floor_cents(threshold_cents),
+        resume_from,
+        old_resume,
+        now,
+    )
     detail, minutes = _window_detail(symbol, window_start)
     split = detail.split(max(threshold_cents, detail.floor_cents))
     derived = split.as_usd() | {
-        "window_start": window_start.isoformat(), "window_minutes": params.integer("whale_window_minutes"),
-        "minutes_covered": minutes, "threshold_version": params.version(WHALE_THRESHOLD),
+        "window_start": window_start.isoformat(),
+        "window_minutes": params.integer("whale_window_minutes"),
+        "minutes_covered": minutes,
+        "threshold_version": params.version(WHALE_THRESHOLD),
         "divergent": split.divergent,
     }
     return derived, {"detail": detail.to_json(), "window_start": window_start.isoformat()}
@@ -101,7 +111,9 @@ def _store_buckets(symbol, source, orders: list[TakerOrder], floor_cents, resume
         for order in orders:
             by_minute.setdefault(order.time_ms // MINUTE_MS, []).append(order)
         for minute, minute_orders in by_minute.items():
-            _add_to_bucket(symbol, source, minute, FlowDetail.from_orders(minute_orders, floor_cents), len(minute_orders))
+            _add_to_bucket(
+                symbol, source, minute, FlowDetail.from_orders(minute_orders, floor_cents), len(minute_orders)
+            )
         WhaleFlowBucket.objects.filter(symbol=symbol, minute_start__lt=now - BUCKET_RETENTION).delete()
 
 
@@ -116,7 +128,9 @@ def _advance_cursor(symbol: str, old_resume: int | None, resume_from: int, now: 
         except IntegrityError:
             return False
     return bool(
-        TradeCursor.objects.filter(symbol=symbol, resume_from=old_resume).update(resume_from=resume_from, updated_at=now)
+        TradeCursor.objects.filter(symbol=symbol, resume_from=old_resume).update(
+            resume_from=resume_from, updated_at=now
+        )
     )
 
 
@@ -124,12 +138,21 @@ def _add_to_bucket(symbol: str, source: str, minute: int, part: FlowDetail, coun
     minute_start = datetime.fromtimestamp(minute * 60, tz=dt_timezone.utc)
     bucket = WhaleFlowBucket.objects.filter(symbol=symbol, minute_start=minute_start).first()
     if bucket:
-        old = FlowDetail(bucket.buy_total_cents, bucket.sell_total_cents, bucket.floor_cents, tuple(bucket.large_orders))
+        old = FlowDetail(
+            bucket.buy_total_cents, bucket.sell_total_cents, bucket.floor_cents, tuple(bucket.large_orders)
+        )
         part, count = FlowDetail.combine([old, part]), count + bucket.order_count
     WhaleFlowBucket.objects.update_or_create(
-        symbol=symbol, minute_start=minute_start,
-        defaults={"source": source, "buy_total_cents": part.buy_total_cents, "sell_total_cents": part.sell_total_cents,
-                  "floor_cents": part.floor_cents, "large_orders": list(part.large_orders), "order_count": count},
+        symbol=symbol,
+        minute_start=minute_start,
+        defaults={
+            "source": source,
+            "buy_total_cents": part.buy_total_cents,
+            "sell_total_cents": part.sell_total_cents,
+            "floor_cents": part.floor_cents,
+            "large_orders": list(part.large_orders),
+            "order_count": count,
+        },
     )
 
 
@@ -155,15 +178,31 @@ def fetch_price_bars(*, market, symbol: str, now: datetime) -> tuple[dict, dict]
         raise errors.EmptyData(f"klines: no bars since {start.isoformat()}")
     source = market.source_of(inputs.PRICE_BARS)
     PriceBar.objects.bulk_create(
-        [PriceBar(symbol=symbol, open_time=_utc_ms(b.open_time_ms), open=b.open, high=b.high, low=b.low,
-                  close=b.close, source=source) for b in bars],
-        update_conflicts=True, unique_fields=["symbol", "open_time"], update_fields=["high", "low", "close"],
+        [
+            PriceBar(
+                symbol=symbol,
+                open_time=_utc_ms(b.open_time_ms),
+                open=b.open,
+                high=b.high,
+                low=b.low,
+                close=b.close,
+                source=source,
+            )
+            for b in bars
+        ],
+        update_conflicts=True,
+        unique_fields=["symbol", "open_time"],
+        update_fields=["high", "low", "close"],
     )
     latest = bars[-1]
-    derived = {"price": str(latest.close), "bars_fetched": len(bars),
-               **data_time_fields(inputs.PRICE_BARS, _utc_ms(latest.open_time_ms), now)}
-    return derived, {"last_bar": [latest.open_time_ms, *(str(v) for v in (latest.open, latest.high, latest.low,
-                                                                           latest.close))]}
+    derived = {
+        "price": str(latest.close),
+        "bars_fetched": len(bars),
+        **data_time_fields(inputs.PRICE_BARS, _utc_ms(latest.open_time_ms), now),
+    }
+    return derived, {
+        "last_bar": [latest.open_time_ms, *(str(v) for v in (latest.open, latest.high, latest.low, latest.close))]
+    }
 
 
 def _utc_ms(ms: int) -> datetime:
@@ -182,10 +221,19 @@ def fetch_liquidation(*, market, symbol: str, now: datetime) -> tuple[dict, dict
     latest = heatmap.latest_column
     levels = [[str(heatmap.y_axis[y]), str(usd)] for x, y, usd in heatmap.cells if x == latest]
     derived = {
-        "current_price": str(heatmap.current_price), "clusters": clusters_to_json(clusters),
-        "top": [{"price": str(c.price), "side": c.side, "distance_pct": str(round(c.distance_pct, 4)),
-                 "intensity": str(c.intensity)} for c in top],
-        "range": HEATMAP_RANGE, **data_time_fields(inputs.LIQUIDATION, _utc_ms(heatmap.candle_times_ms[-1]), now),
+        "current_price": str(heatmap.current_price),
+        "clusters": clusters_to_json(clusters),
+        "top": [
+            {
+                "price": str(c.price),
+                "side": c.side,
+                "distance_pct": str(round(c.distance_pct, 4)),
+                "intensity": str(c.intensity),
+            }
+            for c in top
+        ],
+        "range": HEATMAP_RANGE,
+        **data_time_fields(inputs.LIQUIDATION, _utc_ms(heatmap.candle_times_ms[-1]), now),
     }
     return derived, {"latest_column_levels": levels, "latest_candle_ms": heatmap.candle_times_ms[-1]}
 
@@ -209,8 +257,11 @@ def fetch_taker_flow(*, market, symbol: str, now: datetime) -> tuple[dict, dict]
 def fetch_max_pain(*, market, symbol: str, now: datetime) -> tuple[dict, dict]:
     rows = market.max_pain(coin_of(symbol))
     nearest = nearest_max_pain(rows, today=now.date())
-    raw = {"rows": [{"date": r.get("date"), "max_pain_price": r.get("max_pain_price")} for r in rows
-                    if isinstance(r, dict)]}
+    raw = {
+        "rows": [
+            {"date": r.get("date"), "max_pain_price": r.get("max_pain_price")} for r in rows if isinstance(r, dict)
+        ]
+    }
     return {"max_pain_price": str(nearest.price), "expiry": nearest.expiry.isoformat()}, raw
 
 

@@ -20,8 +20,14 @@ from guards.events import EventType, LogTag
 from guards.models import GuardEvent, Position
 
 logger = logging.getLogger("guards.decisions")
-HOLD_PARAMS = ("liq_magnet_hold_minutes", "max_pain_hold_minutes", "true_trend_hold_minutes",
-               "default_min_hold_minutes", "max_pain_far_pct", "cluster_window_pct")
+HOLD_PARAMS = (
+    "liq_magnet_hold_minutes",
+    "max_pain_hold_minutes",
+    "true_trend_hold_minutes",
+    "default_min_hold_minutes",
+    "max_pain_far_pct",
+    "cluster_window_pct",
+)
 
 
 @dataclass(frozen=True)
@@ -40,8 +46,10 @@ class HoldRequest:
 
 def hold_params(params: Params) -> HoldParams:
     return HoldParams(
-        params.integer("liq_magnet_hold_minutes"), params.integer("max_pain_hold_minutes"),
-        params.integer("true_trend_hold_minutes"), params.integer("default_min_hold_minutes"),
+        params.integer("liq_magnet_hold_minutes"),
+        params.integer("max_pain_hold_minutes"),
+        params.integer("true_trend_hold_minutes"),
+        params.integer("default_min_hold_minutes"),
         params.decimal("max_pain_far_pct"),
     )
 
@@ -70,9 +78,13 @@ def _answer(request: HoldRequest, decision: HoldDecision, fail_open: list[str]) 
         "min_hold_seconds": decision.seconds,
         "reason": decision.reason,
         "hold_until": request.opened_at + timedelta(seconds=decision.seconds),
-        "cluster": None if cluster is None else {
-            "price": float(cluster.price), "distance_pct": float(round(cluster.distance_pct, 4)),
-            "side": cluster.side, "intensity": float(cluster.intensity),
+        "cluster": None
+        if cluster is None
+        else {
+            "price": float(cluster.price),
+            "distance_pct": float(round(cluster.distance_pct, 4)),
+            "side": cluster.side,
+            "intensity": float(cluster.intensity),
         },
         "protective_exits_allowed": True,
         "note": PROTECTIVE_EXITS,
@@ -82,25 +94,66 @@ def _answer(request: HoldRequest, decision: HoldDecision, fail_open: list[str]) 
 
 def _record(request, decision, clusters, max_pain, fail_open, params, answer, now) -> None:
     data = {
-        "direction": str(request.direction), "strategy": request.strategy,
-        "entry_price": str(request.entry_price), "current_price": str(request.current_price),
-        "top_clusters": [{"price": str(c.price), "side": c.side, "distance_pct": str(round(c.distance_pct, 4)),
-                          "intensity": str(c.intensity)} for c in clusters or ()],
+        "direction": str(request.direction),
+        "strategy": request.strategy,
+        "entry_price": str(request.entry_price),
+        "current_price": str(request.current_price),
+        "top_clusters": [
+            {
+                "price": str(c.price),
+                "side": c.side,
+                "distance_pct": str(round(c.distance_pct, 4)),
+                "intensity": str(c.intensity),
+            }
+            for c in clusters or ()
+        ],
         "max_pain_price": str(max_pain) if max_pain is not None else None,
-        "min_hold_seconds": decision.seconds, "fail_open": fail_open,
+        "min_hold_seconds": decision.seconds,
+        "fail_open": fail_open,
     }
-    events = [GuardEvent(event_type=EventType.LIQ_MAGNET, guard="LIQ_MAGNET", decision=decision.reason,
-                         reason=_reason_text(decision), symbol=request.symbol, position_id=request.position_id or "",
-                         inputs=data, parameters=params.stamp(*HOLD_PARAMS), created_at=now)]
-    events += [GuardEvent(event_type=EventType.GUARD_FAIL_OPEN, guard="LIQ_MAGNET", decision="fail_open", reason=p,
-                          symbol=request.symbol, position_id=request.position_id or "", inputs={}, created_at=now)
-               for p in fail_open]
+    events = [
+        GuardEvent(
+            event_type=EventType.LIQ_MAGNET,
+            guard="LIQ_MAGNET",
+            decision=decision.reason,
+            reason=_reason_text(decision),
+            symbol=request.symbol,
+            position_id=request.position_id or "",
+            inputs=data,
+            parameters=params.stamp(*HOLD_PARAMS),
+            created_at=now,
+        )
+    ]
+    events += [
+        GuardEvent(
+            event_type=EventType.GUARD_FAIL_OPEN,
+            guard="LIQ_MAGNET",
+            decision="fail_open",
+            reason=p,
+            symbol=request.symbol,
+            position_id=request.position_id or "",
+            inputs={},
+            created_at=now,
+        )
+        for p in fail_open
+    ]
     GuardEvent.objects.bulk_create(events)
     if request.position_id:
         _track_position(request, decision, answer, now)
-    logger.info("min hold %s %s: %s", request.symbol, decision.reason, _reason_text(decision),
-                extra={"tag": LogTag.LIQ_MAGNET, "symbol": request.symbol, "position_id": request.position_id,
-                       "reason": decision.reason, "min_hold_seconds": decision.seconds, "data": data})
+    logger.info(
+        "min hold %s %s: %s",
+        request.symbol,
+        decision.reason,
+        _reason_text(decision),
+        extra={
+            "tag": LogTag.LIQ_MAGNET,
+            "symbol": request.symbol,
+            "position_id": request.position_id,
+            "reason": decision.reason,
+            "min_hold_seconds": decision.seconds,
+            "data": data,
+        },
+    )
 
 
 def _reason_text(decision: HoldDecision) -> str:
@@ -120,9 +173,18 @@ def _track_position(request: HoldRequest, decision: HoldDecision, answer: dict, 
         return
     Position.objects.update_or_create(
         position_id=request.position_id,
-        defaults={"symbol": request.symbol, "direction": request.direction, "strategy": request.strategy,
-                  "entry_price": request.entry_price, "current_price": request.current_price,
-                  "opened_at": request.opened_at, "min_hold_seconds": decision.seconds,
-                  "hold_reason": decision.reason, "hold_until": answer["hold_until"],
-                  "cluster": answer["cluster"], "is_open": True, "updated_at": now},
+        defaults={
+            "symbol": request.symbol,
+            "direction": request.direction,
+            "strategy": request.strategy,
+            "entry_price": request.entry_price,
+            "current_price": request.current_price,
+            "opened_at": request.opened_at,
+            "min_hold_seconds": decision.seconds,
+            "hold_reason": decision.reason,
+            "hold_until": answer["hold_until"],
+            "cluster": answer["cluster"],
+            "is_open": True,
+            "updated_at": now,
+        },
     )

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from django.core.cache import cache
 
-from guards import selectors
+from guards import fetchers, selectors
 from guards.domain import inputs
-from guards import fetchers
 from guards.domain.numbers import MalformedPayload
 from guards.events import DataOutcome
 from guards.marketdata import errors
@@ -93,8 +93,9 @@ def _record_failure(market, symbol, kind, exc: errors.MarketDataError, started, 
     if isinstance(exc, errors.RateLimited):
         _back_off(market.source_of(kind), exc)
     _record_health(market, symbol, kind, outcome, exc.reason_code, str(exc), started, now)
-    logger.warning("fetch failed", extra={"tag": "MARKET-DATA", "symbol": symbol, "kind": kind,
-                                          "reason": exc.reason_code})
+    logger.warning(
+        "fetch failed", extra={"tag": "MARKET-DATA", "symbol": symbol, "kind": kind, "reason": exc.reason_code}
+    )
     return outcome, exc.reason_code
 
 
@@ -114,8 +115,14 @@ def _mark_not_in_plan(market, kind: str, now: datetime) -> None:
     plan = SourcePlan.objects.filter(source=getattr(market, "plan_source", market.source)).first()
     InputAvailability.objects.update_or_create(
         kind=kind,
-        defaults={"source": market.source_of(kind), "status": "NOT_IN_PLAN", "plan_required": inputs.PLAN_REQUIRED.get(kind, ""),
-                  "current_plan": plan.level if plan else "", "detected_at": now, "recheck_after": now + PLAN_RECHECK},
+        defaults={
+            "source": market.source_of(kind),
+            "status": "NOT_IN_PLAN",
+            "plan_required": inputs.PLAN_REQUIRED.get(kind, ""),
+            "current_plan": plan.level if plan else "",
+            "detected_at": now,
+            "recheck_after": now + PLAN_RECHECK,
+        },
     )
 
 
@@ -129,8 +136,14 @@ def _outcome_for(exc: errors.MarketDataError) -> str:
 
 def _record_health(market, symbol, kind, outcome, reason_code, detail, started, now) -> None:
     DataHealthEvent.objects.create(
-        symbol=symbol, kind=kind, source=market.source_of(kind), outcome=outcome, reason_code=reason_code,
-        detail=detail[:500], duration_ms=int((time.monotonic() - started) * 1000), created_at=now,
+        symbol=symbol,
+        kind=kind,
+        source=market.source_of(kind),
+        outcome=outcome,
+        reason_code=reason_code,
+        detail=detail[:500],
+        duration_ms=int((time.monotonic() - started) * 1000),
+        created_at=now,
     )
 
 
@@ -152,8 +165,14 @@ def fetch_one(*, kind: str, symbol: str, now: datetime, force: bool = False, mar
         raise ValueError(f"unknown input {kind!r}; known: {', '.join(fetchers.FETCHERS)}")
     market = market or get_market()
     fetch = fetchers.FETCHERS[kind]
-    return run_fetch(market=market, symbol=symbol, kind=kind, now=now, force=force,
-                     fetch=lambda: fetch(market=market, symbol=symbol, now=now))
+    return run_fetch(
+        market=market,
+        symbol=symbol,
+        kind=kind,
+        now=now,
+        force=force,
+        fetch=lambda: fetch(market=market, symbol=symbol, now=now),
+    )
 
 
 def fetch_intel(*, symbols: list[str], now: datetime, force: bool = False) -> FetchReport:
@@ -188,7 +207,8 @@ def refresh_plan(*, market, now: datetime, max_age: timedelta = PLAN_RECHECK) ->
         return plan
     calls = inputs.PLAN_CALLS_PER_MINUTE.get(level)
     plan, _ = SourcePlan.objects.update_or_create(
-        source=market.plan_source, defaults={"level": level, "calls_per_minute": calls, "checked_at": now})
+        source=market.plan_source, defaults={"level": level, "calls_per_minute": calls, "checked_at": now}
+    )
     follow_plan_limit(market.plan_source, calls)
     return plan
 
@@ -205,8 +225,9 @@ def _learn_max_limit(market, now: datetime) -> None:
     limit = getattr(client, "last_max_limit", None)
     if not limit:
         return
-    updated = SourcePlan.objects.filter(source="coinglass").exclude(calls_per_minute=limit).update(
-        calls_per_minute=limit)
+    updated = (
+        SourcePlan.objects.filter(source="coinglass").exclude(calls_per_minute=limit).update(calls_per_minute=limit)
+    )
     if updated or not SourcePlan.objects.filter(source="coinglass").exists():
         SourcePlan.objects.get_or_create(source="coinglass", defaults={"calls_per_minute": limit, "checked_at": now})
         follow_plan_limit("coinglass", limit)

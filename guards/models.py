@@ -233,9 +233,7 @@ class GuardEvent(models.Model):
     decision = models.CharField(max_length=12)
     reason = models.TextField(blank=True)
     symbol = models.CharField(max_length=20)
-    evaluation = models.ForeignKey(
-        Evaluation, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
-    )
+    evaluation = models.ForeignKey(Evaluation, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
     position_id = models.CharField(max_length=128, blank=True)
     inputs = models.JSONField(default=dict)
     parameters = models.JSONField(default=dict)  # {name: {"value", "version"}}

@@ -57,7 +57,8 @@ def plan_fetches(symbols: list[str]) -> list[PlannedFetch]:
     for source in ("coinglass", "binance"):
         pairs = [
             (kind, inputs.MARKET_WIDE_SYMBOL if kind in inputs.MARKET_WIDE else symbol)
-            for kind, (src, _) in FETCH_COST.items() if src == source
+            for kind, (src, _) in FETCH_COST.items()
+            if src == source
             for symbol in (symbols[:1] if kind in inputs.MARKET_WIDE else symbols)
         ]
         plan += _spread(source, pairs)
@@ -81,8 +82,13 @@ def _spread(source: str, pairs: list[tuple[str, str]]) -> list[PlannedFetch]:
 def desired_tasks() -> list[dict]:
     """Every beat row this project wants: name, task, interval seconds, start offset, kwargs."""
     rows = [
-        {"name": p.name, "task": "guards.fetch_input", "every_seconds": p.every_seconds,
-         "offset_seconds": p.offset_seconds, "kwargs": {"kind": p.kind, "symbol": p.symbol}}
+        {
+            "name": p.name,
+            "task": "guards.fetch_input",
+            "every_seconds": p.every_seconds,
+            "offset_seconds": p.offset_seconds,
+            "kwargs": {"kind": p.kind, "symbol": p.symbol},
+        }
         for p in plan_fetches(settings.WATCHED_SYMBOLS)
     ]
     return rows
@@ -97,9 +103,15 @@ def install_schedule(*, replace: bool = False) -> list[str]:
     anchor = (datetime.now(timezone.utc) + timedelta(minutes=1)).replace(second=0, microsecond=0)
     touched = []
     for spec in desired_tasks():
-        interval, _ = IntervalSchedule.objects.get_or_create(every=spec["every_seconds"], period=IntervalSchedule.SECONDS)
-        values = {"task": spec["task"], "interval": interval, "kwargs": json.dumps(spec["kwargs"]),
-                  "start_time": anchor + timedelta(seconds=spec["offset_seconds"])}
+        interval, _ = IntervalSchedule.objects.get_or_create(
+            every=spec["every_seconds"], period=IntervalSchedule.SECONDS
+        )
+        values = {
+            "task": spec["task"],
+            "interval": interval,
+            "kwargs": json.dumps(spec["kwargs"]),
+            "start_time": anchor + timedelta(seconds=spec["offset_seconds"]),
+        }
         if replace:
             PeriodicTask.objects.update_or_create(name=spec["name"], defaults=values)
             touched.append(spec["name"])

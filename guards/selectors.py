@@ -9,12 +9,11 @@ from django.core.cache import cache
 from django.utils.dateparse import parse_datetime
 
 from guards.domain import inputs
+from guards.domain.clusters import LiquidationCluster
 from guards.domain.cvd import FlowDetail, to_cents
 from guards.domain.params import WHALE_THRESHOLD, Params, ParamValue
 from guards.domain.types import Intel, Reading
-from guards.domain.clusters import LiquidationCluster
 from guards.models import InputAvailability, MarketSnapshot, ParameterVersion
-
 
 # Read on every bot request, changed rarely: cached, and dropped on every change (guards/signals.py).
 ACTIVE_PARAMETERS_KEY = "guards:active-parameters"
@@ -26,8 +25,11 @@ ABSENT_TTL_SECONDS = 30
 def active_parameters() -> Params:
     rows = cache.get(ACTIVE_PARAMETERS_KEY)
     if rows is None:
-        rows = list(ParameterVersion.objects.filter(status=ParameterVersion.Status.ACTIVE).values_list(
-            "parameter", "value", "version"))
+        rows = list(
+            ParameterVersion.objects.filter(status=ParameterVersion.Status.ACTIVE).values_list(
+                "parameter", "value", "version"
+            )
+        )
         cache.set(ACTIVE_PARAMETERS_KEY, rows, READ_MODEL_TTL_SECONDS)
     return Params({name: ParamValue(value, version) for name, value, version in rows})
 

@@ -61,7 +61,9 @@ def _stored_answer(signal_id: str) -> dict[str, Any] | None:
     return Evaluation.objects.filter(signal_id=signal_id).values_list("response", flat=True).first()
 
 
-def _answer(signal_id: str, request: SignalRequest, outcome: ChainResult, params: Params, intel: Intel) -> dict[str, Any]:
+def _answer(
+    signal_id: str, request: SignalRequest, outcome: ChainResult, params: Params, intel: Intel
+) -> dict[str, Any]:
     return {
         "signal_id": signal_id,
         "allowed": outcome.allowed,
@@ -86,11 +88,20 @@ def _labelled(result: GuardResult, intel: Intel) -> dict[str, Any]:
 def _record(signal_id, request, outcome: ChainResult, intel: Intel, params: Params, answer, now) -> None:
     whale = intel.readings.get(inputs.WHALE_FLOW)
     evaluation = Evaluation.objects.create(
-        signal_id=signal_id, symbol=request.symbol, direction=request.direction, strategy=request.strategy,
-        base_size=request.base_size, price=request.price, allowed=outcome.allowed,
-        size_multiplier=outcome.size_multiplier, final_size=outcome.final_size(request.base_size),
-        blocked_by=outcome.blocked_by or "", reason=outcome.reason, response=answer,
-        whale_flow_snapshot_id=whale.detail.get("snapshot_id") if whale else None, evaluated_at=now,
+        signal_id=signal_id,
+        symbol=request.symbol,
+        direction=request.direction,
+        strategy=request.strategy,
+        base_size=request.base_size,
+        price=request.price,
+        allowed=outcome.allowed,
+        size_multiplier=outcome.size_multiplier,
+        final_size=outcome.final_size(request.base_size),
+        blocked_by=outcome.blocked_by or "",
+        reason=outcome.reason,
+        response=answer,
+        whale_flow_snapshot_id=whale.detail.get("snapshot_id") if whale else None,
+        evaluated_at=now,
     )
     GuardEvent.objects.bulk_create(
         _event(evaluation, position, result, intel, params, now) for position, result in enumerate(outcome.results)
@@ -100,10 +111,16 @@ def _record(signal_id, request, outcome: ChainResult, intel: Intel, params: Para
 def _event(evaluation, position: int, result: GuardResult, intel: Intel, params: Params, now) -> GuardEvent:
     fail_open = result.decision is Decision.FAIL_OPEN
     return GuardEvent(
-        event_type=EventType.GUARD_FAIL_OPEN if fail_open else result.guard, guard=result.guard,
-        decision=result.decision, reason=result.reason, symbol=evaluation.symbol, evaluation=evaluation,
+        event_type=EventType.GUARD_FAIL_OPEN if fail_open else result.guard,
+        guard=result.guard,
+        decision=result.decision,
+        reason=result.reason,
+        symbol=evaluation.symbol,
+        evaluation=evaluation,
         inputs={"data": dict(result.data), "sources": _sources(result.guard, intel)},
-        parameters=params.stamp(*GUARD_PARAMS.get(result.guard, ())), position=position, created_at=now,
+        parameters=params.stamp(*GUARD_PARAMS.get(result.guard, ())),
+        position=position,
+        created_at=now,
     )
 
 
@@ -115,16 +132,29 @@ def _sources(guard: str, intel: Intel) -> dict[str, Any]:
     for kind in GUARDS[guard].NEEDS:
         reading = intel.readings.get(kind)
         if reading:
-            out[kind] = {"source": reading.source, "snapshot_id": reading.detail.get("snapshot_id"),
-                         "fetched_at": reading.fetched_at.isoformat() if reading.fetched_at else None}
+            out[kind] = {
+                "source": reading.source,
+                "snapshot_id": reading.detail.get("snapshot_id"),
+                "fetched_at": reading.fetched_at.isoformat() if reading.fetched_at else None,
+            }
     return out
 
 
 def _log(signal_id: str, request: SignalRequest, outcome: ChainResult) -> None:
     for result in outcome.results:
         logger.info(
-            "%s %s %s: %s", result.guard, request.symbol, result.decision, result.reason,
-            extra={"tag": GUARD_LOG_TAGS.get(result.guard, "GUARD"), "signal_id": signal_id,
-                   "symbol": request.symbol, "direction": str(request.direction), "guard": result.guard,
-                   "decision": str(result.decision), "data": dict(result.data)},
+            "%s %s %s: %s",
+            result.guard,
+            request.symbol,
+            result.decision,
+            result.reason,
+            extra={
+                "tag": GUARD_LOG_TAGS.get(result.guard, "GUARD"),
+                "signal_id": signal_id,
+                "symbol": request.symbol,
+                "direction": str(request.direction),
+                "guard": result.guard,
+                "decision": str(result.decision),
+                "data": dict(result.data),
+            },
         )

@@ -17,7 +17,10 @@ def _forget(key: str):
 
 
 def connect() -> None:
-    for model, key in ((ParameterVersion, selectors.ACTIVE_PARAMETERS_KEY), (InputAvailability, selectors.NOT_IN_PLAN_KEY)):
+    for model, key in (
+        (ParameterVersion, selectors.ACTIVE_PARAMETERS_KEY),
+        (InputAvailability, selectors.NOT_IN_PLAN_KEY),
+    ):
         handler = _forget(key)
         post_save.connect(handler, sender=model, weak=False, dispatch_uid=f"forget-{key}-save")
         post_delete.connect(handler, sender=model, weak=False, dispatch_uid=f"forget-{key}-delete")

@@ -25,6 +25,8 @@ def fetch_intel(symbols: list[str] | None = None, force: bool = False) -> dict:
 def fetch_input(kind: str, symbol: str, force: bool = False) -> dict:
     """One input for one symbol: the staggered beat rows of guards/schedule.py call this."""
     outcome, reason = ingest.fetch_one(kind=kind, symbol=symbol, now=timezone.now(), force=force)
-    logger.info("fetch_input done", extra={"tag": "MARKET-DATA", "kind": kind, "symbol": symbol,
-                                           "outcome": outcome, "reason": reason})
+    logger.info(
+        "fetch_input done",
+        extra={"tag": "MARKET-DATA", "kind": kind, "symbol": symbol, "outcome": outcome, "reason": reason},
+    )
     return {"kind": kind, "symbol": symbol, "outcome": outcome, "reason": reason}

@@ -36,10 +36,18 @@ def record_trade(*, report: TradeReport, now: datetime) -> tuple[Trade, bool]:
     try:
         with transaction.atomic():
             trade = Trade.objects.create(
-                trade_id=report.trade_id, signal_id=report.signal_id or "", evaluation=evaluation,
-                symbol=report.symbol, direction=report.direction, size=report.size,
-                entry_price=report.entry_price, exit_price=report.exit_price, opened_at=report.opened_at,
-                closed_at=report.closed_at, pnl=report.pnl, received_at=now,
+                trade_id=report.trade_id,
+                signal_id=report.signal_id or "",
+                evaluation=evaluation,
+                symbol=report.symbol,
+                direction=report.direction,
+                size=report.size,
+                entry_price=report.entry_price,
+                exit_price=report.exit_price,
+                opened_at=report.opened_at,
+                closed_at=report.closed_at,
+                pnl=report.pnl,
+                received_at=now,
             )
             Position.objects.filter(position_id=report.trade_id, is_open=True).update(
                 is_open=False, closed_at=report.closed_at, updated_at=now
@@ -51,8 +59,16 @@ def record_trade(*, report: TradeReport, now: datetime) -> tuple[Trade, bool]:
 
 def trade_answer(trade: Trade) -> dict:
     return {
-        "trade_id": trade.trade_id, "signal_id": trade.signal_id or None, "symbol": trade.symbol,
-        "direction": trade.direction, "size": float(trade.size), "entry_price": float(trade.entry_price),
-        "exit_price": float(trade.exit_price), "opened_at": trade.opened_at, "closed_at": trade.closed_at,
-        "pnl": float(trade.pnl), "received_at": trade.received_at, "linked_to_signal": trade.evaluation_id is not None,
+        "trade_id": trade.trade_id,
+        "signal_id": trade.signal_id or None,
+        "symbol": trade.symbol,
+        "direction": trade.direction,
+        "size": float(trade.size),
+        "entry_price": float(trade.entry_price),
+        "exit_price": float(trade.exit_price),
+        "opened_at": trade.opened_at,
+        "closed_at": trade.closed_at,
+        "pnl": float(trade.pnl),
+        "received_at": trade.received_at,
+        "linked_to_signal": trade.evaluation_id is not None,
     }

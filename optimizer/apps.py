@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class OptimizerConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'optimizer'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "optimizer"

@@ -61,8 +61,9 @@ def bot(client, bot_token):
 
     def post(path, body, **headers):
         payload = body if isinstance(body, str) else json.dumps(body)
-        return client.post(path, payload, content_type="application/json",
-                           headers={"Authorization": f"Bearer {bot_token}", **headers})
+        return client.post(
+            path, payload, content_type="application/json", headers={"Authorization": f"Bearer {bot_token}", **headers}
+        )
 
     return post
 

@@ -7,7 +7,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {"django", "celery", "requests", "redis", "kombu", "ninja"}
-DOMAIN_FILES = sorted((ROOT / "guards" / "domain").rglob("*.py")) + sorted((ROOT / "optimizer" / "domain").rglob("*.py"))
+DOMAIN_FILES = sorted((ROOT / "guards" / "domain").rglob("*.py")) + sorted(
+    (ROOT / "optimizer" / "domain").rglob("*.py")
+)
 
 
 def imported_roots(path: Path) -> set[str]:

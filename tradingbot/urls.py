@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from guards.api import api
 
+
 def healthz(request):
     """Bare liveness for load balancers (no database, no auth)."""
     return HttpResponse("ok", content_type="text/plain")

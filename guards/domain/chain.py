@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
-from typing import Callable, Sequence
 
 from guards.domain.params import Params
 from guards.domain.rules import fear_greed, taker_aggression, whale_intent

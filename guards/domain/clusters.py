@@ -10,9 +10,10 @@ intensity-weighted mean and whose intensity is the sum.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any
 
 from guards.domain.numbers import MalformedPayload, to_decimal, to_millis
 

@@ -7,9 +7,9 @@ keeps every comparison with a whole-cent threshold exactly as it was on the raw 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
-from typing import Iterable, Sequence
 
 CENT = Decimal("0.01")
 

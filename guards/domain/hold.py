@@ -7,14 +7,18 @@ default (0). The hold only delays exits the bot chooses; protective exits are ne
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol, Sequence
+from typing import Protocol
 
 from guards.domain.types import Direction
 
 TRUE_TREND = "TRUE_TREND"
-PROTECTIVE_EXITS = "Stop-loss, liquidation and kill-switch exits are always allowed; the minimum hold applies only to exits the bot chooses."
+PROTECTIVE_EXITS = (
+    "Stop-loss, liquidation and kill-switch exits are always allowed; "
+    "the minimum hold applies only to exits the bot chooses."
+)
 
 
 class NearCluster(Protocol):

@@ -30,7 +30,8 @@ def latest_fear_greed(data: Any) -> FearGreed:
         raise MalformedPayload("fear & greed lacks data_list / time_list")
     if len(values) != len(times):
         raise MalformedPayload("fear & greed data_list and time_list differ in length")
-    time_ms, raw = max(((to_millis(t, "time"), v) for t, v in zip(times, values)), key=lambda pair: pair[0])
+    points = [(to_millis(t, "time"), v) for t, v in zip(times, values, strict=True)]
+    time_ms, raw = max(points, key=lambda point: point[0])
     value = to_decimal(raw, "fear & greed value")
     if not Decimal(0) <= value <= Decimal(100):
         raise MalformedPayload(f"fear & greed value {value} is outside 0..100")

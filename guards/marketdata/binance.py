@@ -78,8 +78,7 @@ def _parse_agg_trades(body: Any) -> list[AggTrade]:
         raise errors.Malformed("binance aggTrades: answer is not a list")
     try:
         return [
-            AggTrade(int(r["a"]), Decimal(str(r["p"])), Decimal(str(r["q"])), int(r["T"]), _flag(r["m"]))
-            for r in body
+            AggTrade(int(r["a"]), Decimal(str(r["p"])), Decimal(str(r["q"])), int(r["T"]), _flag(r["m"])) for r in body
         ]
     except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
         raise errors.Malformed(f"binance aggTrades: bad row ({type(exc).__name__}: {exc})") from None

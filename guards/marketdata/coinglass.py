@@ -53,8 +53,14 @@ class CoinGlassClient:
 
     def _data(self, name: str, params: dict[str, Any]) -> Any:
         """GET one endpoint and return the envelope's `data`; empty data is EmptyData."""
-        answer = get_json(self.session, self.base_url + PATHS[name], source=SOURCE, params=params,
-                          headers={"CG-API-KEY": self._api_key, "accept": "application/json"}, classify=_classify)
+        answer = get_json(
+            self.session,
+            self.base_url + PATHS[name],
+            source=SOURCE,
+            params=params,
+            headers={"CG-API-KEY": self._api_key, "accept": "application/json"},
+            classify=_classify,
+        )
         self.last_max_limit = _max_limit(answer) or self.last_max_limit
         data = answer.body.get("data")
         if data is None or data == [] or data == {}:

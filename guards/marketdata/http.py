@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import requests
 from django.conf import settings
@@ -64,7 +65,7 @@ def _get_once(session, url, *, source, params, headers, weight) -> HttpAnswer:
     timeout = (settings.HTTP_CONNECT_TIMEOUT_SECONDS, settings.HTTP_READ_TIMEOUT_SECONDS)
     try:
         response = session.get(url, params=params, headers=headers, timeout=timeout)
-    except requests.Timeout as exc:
+    except requests.Timeout:
         raise errors.Timeout(f"{source} {_path(url)}: timed out") from None
     except requests.RequestException as exc:
         raise errors.UpstreamError(f"{source} {_path(url)}: {type(exc).__name__}") from None

@@ -47,8 +47,9 @@ def default_budget(source: str) -> Budget:
     raise ValueError(f"no rate budget for source {source!r}")
 
 
-def decide(now: float, log: list[list[float]], last: float, penalty: float, weight: int, budget: Budget,
-           limit: int) -> float:
+def decide(
+    now: float, log: list[list[float]], last: float, penalty: float, weight: int, budget: Budget, limit: int
+) -> float:
     """Seconds to wait before a call of `weight` may go, 0 if it may go now (pure; the Lua
     script is the same algorithm). `log` holds [time, weight] of calls still in the window."""
     if penalty > now:
@@ -233,8 +234,12 @@ class RedisLimiter(_Limiter):
 
 
 def _usage(used: int, limit: int, budget: Budget, penalized_until: float | None) -> dict:
-    return {"used_last_60s": used, "limit_per_minute": limit,
-            "min_interval_seconds": budget.min_interval_seconds, "penalized_until": penalized_until}
+    return {
+        "used_last_60s": used,
+        "limit_per_minute": limit,
+        "min_interval_seconds": budget.min_interval_seconds,
+        "penalized_until": penalized_until,
+    }
 
 
 _instances: dict[tuple, _Limiter] = {}

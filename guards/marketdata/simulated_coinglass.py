@@ -107,20 +107,30 @@ def taker_buy_sell(seed: int, symbol: str, now_ms: int, range_: str) -> dict:
         for _, notional, is_buy, _ in model.taker_orders(seed, symbol, minute):
             buy, sell = (buy + notional, sell) if is_buy else (buy, sell + notional)
     scale = 40.0  # the whole market is larger than the simulated Binance tape
-    exchanges = [_exchange_row(name, buy * w, sell * w) for name, w in (("Binance", 1.0), ("OKX", 0.55), ("Bybit", 0.45))]
+    exchanges = [
+        _exchange_row(name, buy * w, sell * w) for name, w in (("Binance", 1.0), ("OKX", 0.55), ("Bybit", 0.45))
+    ]
     total_buy, total_sell = buy * scale, sell * scale
     total = total_buy + total_sell or 1.0
     return {
-        "symbol": symbol.removesuffix("USDT"), "buy_ratio": round(total_buy / total * 100, 2),
-        "sell_ratio": round(total_sell / total * 100, 2), "buy_vol_usd": round(total_buy, 2),
-        "sell_vol_usd": round(total_sell, 2), "exchange_list": exchanges,
+        "symbol": symbol.removesuffix("USDT"),
+        "buy_ratio": round(total_buy / total * 100, 2),
+        "sell_ratio": round(total_sell / total * 100, 2),
+        "buy_vol_usd": round(total_buy, 2),
+        "sell_vol_usd": round(total_sell, 2),
+        "exchange_list": exchanges,
     }
 
 
 def _exchange_row(name: str, buy: float, sell: float) -> dict:
     total = buy + sell or 1.0
-    return {"exchange": name, "buy_ratio": round(buy / total * 100, 2), "sell_ratio": round(sell / total * 100, 2),
-            "buy_vol_usd": round(buy, 2), "sell_vol_usd": round(sell, 2)}
+    return {
+        "exchange": name,
+        "buy_ratio": round(buy / total * 100, 2),
+        "sell_ratio": round(sell / total * 100, 2),
+        "buy_vol_usd": round(buy, 2),
+        "sell_vol_usd": round(sell, 2),
+    }
 
 
 def max_pain(seed: int, symbol: str, now_ms: int) -> list[dict]:
@@ -134,9 +144,14 @@ def max_pain(seed: int, symbol: str, now_ms: int) -> list[dict]:
         expiry = friday + timedelta(weeks=week)
         rnd = model.rng_for(seed, symbol, "maxpain", expiry.strftime("%y%m%d"))
         pain = round(price * (1 + rnd.gauss(0, 0.035 + 0.01 * max(week, 0))) / strike) * strike
-        rows.append({"date": expiry.strftime("%y%m%d"), "max_pain_price": f"{pain:.0f}",
-                     "call_open_interest": round(rnd.uniform(500, 9000), 1),
-                     "put_open_interest": round(rnd.uniform(400, 8000), 1),
-                     "call_open_interest_notional": round(rnd.uniform(5e7, 9e8), 1),
-                     "put_open_interest_notional": round(rnd.uniform(4e7, 8e8), 1)})
+        rows.append(
+            {
+                "date": expiry.strftime("%y%m%d"),
+                "max_pain_price": f"{pain:.0f}",
+                "call_open_interest": round(rnd.uniform(500, 9000), 1),
+                "put_open_interest": round(rnd.uniform(400, 8000), 1),
+                "call_open_interest_notional": round(rnd.uniform(5e7, 9e8), 1),
+                "put_open_interest_notional": round(rnd.uniform(4e7, 8e8), 1),
+            }
+        )
     return sorted(rows, key=lambda r: model.rng_for(seed, r["date"]).random())  # row order is undocumented

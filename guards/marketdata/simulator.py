@@ -7,8 +7,8 @@ Everything here is labelled source "simulated". Trade ids encode the minute
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Callable
 
 from guards.domain.cvd import AggTrade
 from guards.domain.prices import Bar
@@ -68,8 +68,8 @@ class SimulatedMarket:
 
     def _bar(self, symbol: str, minute: int) -> Bar:
         tick = model.TICKS.get(symbol, Decimal("0.001"))
-        o, h, l, c = (_round(v, tick) for v in model.minute_ohlc(self.seed, symbol, minute))
-        return Bar(model.EPOCH_MS + minute * model.MINUTE_MS, o, h, l, c)
+        ohlc = (_round(v, tick) for v in model.minute_ohlc(self.seed, symbol, minute))
+        return Bar(model.EPOCH_MS + minute * model.MINUTE_MS, *ohlc)
 
 
 def _round(value: float, tick: Decimal) -> Decimal:

@@ -17,8 +17,20 @@ from tests.fakes.server import LoopbackServer, logged_request, send
 
 def kline(open_time_ms: int, price: str) -> list:
     """A Binance 1m kline row: 12 elements, numbers as strings except times and count."""
-    return [open_time_ms, price, price, price, price, "12.5", open_time_ms + 59_999, "1212500.0", 42, "6.1",
-            "591700.0", "0"]
+    return [
+        open_time_ms,
+        price,
+        price,
+        price,
+        price,
+        "12.5",
+        open_time_ms + 59_999,
+        "1212500.0",
+        42,
+        "6.1",
+        "591700.0",
+        "0",
+    ]
 
 
 class FakeBinance(LoopbackServer):
@@ -32,8 +44,15 @@ class FakeBinance(LoopbackServer):
 
     def add_trade(self, symbol: str, *, price: str, qty: str, time_ms: int, taker_buy: bool) -> dict:
         rows = self.trades.setdefault(symbol, [])
-        row = {"a": 26129 + len(rows), "p": price, "q": qty, "f": 27781 + len(rows), "l": 27781 + len(rows),
-               "T": time_ms, "m": not taker_buy}
+        row = {
+            "a": 26129 + len(rows),
+            "p": price,
+            "q": qty,
+            "f": 27781 + len(rows),
+            "l": 27781 + len(rows),
+            "T": time_ms,
+            "m": not taker_buy,
+        }
         rows.append(row)
         return row
 

@@ -29,37 +29,93 @@ def heatmap_data(coin: str) -> dict:
     for y in range(101):
         cells.append([2, y, 10000.0])  # background
     cells += [[2, 70, 2500000.0], [2, 71, 1500000.0], [2, 30, 1800000.0], [2, 90, 900000.0]]
-    candles = [[1722668400 + 3600 * x, f"{price:.1f}", f"{price * 1.001:.1f}", f"{price * 0.999:.1f}",
-                f"{price:.1f}", "63753192.11"] for x in range(3)]
+    candles = [
+        [
+            1722668400 + 3600 * x,
+            f"{price:.1f}",
+            f"{price * 1.001:.1f}",
+            f"{price * 0.999:.1f}",
+            f"{price:.1f}",
+            "63753192.11",
+        ]
+        for x in range(3)
+    ]
     return {"y_axis": y_axis, "liquidation_leverage_data": cells, "price_candlesticks": candles}
 
 
 def default_body(path: str, query: dict) -> dict:
     coin = query.get("symbol", "BTC")
     if path == PATHS["subscription"]:
-        return {"code": "0", "msg": "success", "data": {"level": "HOBBYIST", "expire_time": 1805943491000,
-                                                        "expired": False}}
+        return {
+            "code": "0",
+            "msg": "success",
+            "data": {"level": "HOBBYIST", "expire_time": 1805943491000, "expired": False},
+        }
     if path == PATHS["heatmap"]:
         return {"code": "0", "msg": "success", "data": heatmap_data(coin)}
     if path == PATHS["fear_greed"]:
-        return {"code": "0", "msg": "success", "data": [{"data_list": [72, 74, 81], "price_list": [95000, 96000, 97000],
-                                                         "time_list": [1733011200, 1733097600, 1733184000]}]}
+        return {
+            "code": "0",
+            "msg": "success",
+            "data": [
+                {
+                    "data_list": [72, 74, 81],
+                    "price_list": [95000, 96000, 97000],
+                    "time_list": [1733011200, 1733097600, 1733184000],
+                }
+            ],
+        }
     if path == PATHS["taker"]:
-        return {"code": "0", "success": True, "data": {
-            "symbol": coin, "buy_ratio": 51.01, "sell_ratio": 48.99, "buy_vol_usd": 1112108532.17,
-            "sell_vol_usd": 1068220541.04, "exchange_list": [{"exchange": "Binance", "buy_ratio": 49.22,
-                                                              "sell_ratio": 50.78, "buy_vol_usd": 240077939.58,
-                                                              "sell_vol_usd": 247674925.17}]}}
+        return {
+            "code": "0",
+            "success": True,
+            "data": {
+                "symbol": coin,
+                "buy_ratio": 51.01,
+                "sell_ratio": 48.99,
+                "buy_vol_usd": 1112108532.17,
+                "sell_vol_usd": 1068220541.04,
+                "exchange_list": [
+                    {
+                        "exchange": "Binance",
+                        "buy_ratio": 49.22,
+                        "sell_ratio": 50.78,
+                        "buy_vol_usd": 240077939.58,
+                        "sell_vol_usd": 247674925.17,
+                    }
+                ],
+            },
+        }
     if path == PATHS["max_pain"]:
-        return {"code": "0", "data": [
-            {"date": "351231", "max_pain_price": str(int(PRICES[coin] * 1.08)), "call_open_interest": 953.7,
-             "put_open_interest": 512.5, "call_open_interest_notional": 83519113.6,
-             "put_open_interest_notional": 44881569.1},
-            {"date": "250425", "max_pain_price": "84000", "call_open_interest": 1.0, "put_open_interest": 1.0,
-             "call_open_interest_notional": 1.0, "put_open_interest_notional": 1.0},
-            {"date": "351230", "max_pain_price": str(int(PRICES[coin] * 1.06)), "call_open_interest": 1.0,
-             "put_open_interest": 1.0, "call_open_interest_notional": 1.0, "put_open_interest_notional": 1.0},
-        ]}
+        return {
+            "code": "0",
+            "data": [
+                {
+                    "date": "351231",
+                    "max_pain_price": str(int(PRICES[coin] * 1.08)),
+                    "call_open_interest": 953.7,
+                    "put_open_interest": 512.5,
+                    "call_open_interest_notional": 83519113.6,
+                    "put_open_interest_notional": 44881569.1,
+                },
+                {
+                    "date": "250425",
+                    "max_pain_price": "84000",
+                    "call_open_interest": 1.0,
+                    "put_open_interest": 1.0,
+                    "call_open_interest_notional": 1.0,
+                    "put_open_interest_notional": 1.0,
+                },
+                {
+                    "date": "351230",
+                    "max_pain_price": str(int(PRICES[coin] * 1.06)),
+                    "call_open_interest": 1.0,
+                    "put_open_interest": 1.0,
+                    "call_open_interest_notional": 1.0,
+                    "put_open_interest_notional": 1.0,
+                },
+            ],
+        }
     return {"code": "404", "msg": "Endpoint not found"}
 
 

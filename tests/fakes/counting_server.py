@@ -43,4 +43,4 @@ def max_calls_in_any_window(arrivals: list[float], window: float = 60.0) -> int:
 
 def min_gap(arrivals: list[float]) -> float:
     ordered = sorted(arrivals)
-    return min((b - a for a, b in zip(ordered, ordered[1:])), default=float("inf"))
+    return min((b - a for a, b in zip(ordered, ordered[1:], strict=False)), default=float("inf"))

@@ -35,8 +35,12 @@ def test_revoked_token_is_refused(client, operator):
 
     token, row = issue_token(user=operator, name="old")
     client.post("/admin/guards/apitoken/", {"action": "revoke", "_selected_action": [row.pk]})
-    response = client.post("/api/v1/signals/evaluate", {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1},
-                           content_type="application/json", headers={"Authorization": f"Bearer {token}"})
+    response = client.post(
+        "/api/v1/signals/evaluate",
+        {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert response.status_code == 401
 
 
@@ -51,7 +55,20 @@ def test_evaluations_and_events_are_read_only_in_admin(client, operator, bot):
     assert GuardEvent.objects.filter(pk=event.pk).exists()
 
 
-@pytest.mark.parametrize("page", ["marketsnapshot", "datahealthevent", "evaluation", "guardevent", "trade",
-                                  "position", "parameterversion", "parameterchange", "apitoken", "inputavailability"])
+@pytest.mark.parametrize(
+    "page",
+    [
+        "marketsnapshot",
+        "datahealthevent",
+        "evaluation",
+        "guardevent",
+        "trade",
+        "position",
+        "parameterversion",
+        "parameterchange",
+        "apitoken",
+        "inputavailability",
+    ],
+)
 def test_admin_lists_open(client, operator, page):
     assert client.get(f"/admin/guards/{page}/").status_code == 200

@@ -17,8 +17,12 @@ from guards.models import DataHealthEvent, InputAvailability, MarketSnapshot, So
 from tests.fakes.coinglass import TEST_KEY, UPGRADE_PLAN, heatmap_data
 
 pytestmark = pytest.mark.django_db
-PATH_OF = {inputs.LIQUIDATION: PATHS["heatmap"], inputs.FEAR_GREED: PATHS["fear_greed"],
-           inputs.TAKER_FLOW: PATHS["taker"], inputs.MAX_PAIN: PATHS["max_pain"]}
+PATH_OF = {
+    inputs.LIQUIDATION: PATHS["heatmap"],
+    inputs.FEAR_GREED: PATHS["fear_greed"],
+    inputs.TAKER_FLOW: PATHS["taker"],
+    inputs.MAX_PAIN: PATHS["max_pain"],
+}
 
 
 def fetch(kind, symbol="BTCUSDT", force=True):
@@ -44,7 +48,9 @@ def test_every_input_ingested_with_the_key_header(fake_coinglass):
     merged = (Decimal(str(y[70])) * Decimal("2510000") + Decimal(str(y[71])) * Decimal("1510000")) / Decimal("4020000")
     top = latest(inputs.LIQUIDATION).derived["top"]
     assert [(t["side"], Decimal(t["price"])) for t in top] == [
-        ("SHORT", merged.quantize(Decimal("0.00000001"))), ("LONG", Decimal(str(y[30])))]
+        ("SHORT", merged.quantize(Decimal("0.00000001"))),
+        ("LONG", Decimal(str(y[30]))),
+    ]
     assert [t["intensity"] for t in top] == ["4020000.0", "1810000.0"]
 
 
@@ -61,8 +67,13 @@ def test_fetch_intel_ingests_both_symbols_then_a_second_call_makes_no_request(fa
 
 
 def test_fear_greed_in_the_production_client_wrapping(fake_coinglass):
-    fake_coinglass.respond(PATHS["fear_greed"], body={"code": "0", "data": {
-        "data_list": ["40", "85.5"], "price_list": [1, 2], "time_list": [1733184000000, 1733097600000]}})
+    fake_coinglass.respond(
+        PATHS["fear_greed"],
+        body={
+            "code": "0",
+            "data": {"data_list": ["40", "85.5"], "price_list": [1, 2], "time_list": [1733184000000, 1733097600000]},
+        },
+    )
     assert fetch(inputs.FEAR_GREED) == ("ok", "")
     assert latest(inputs.FEAR_GREED).derived["value"] == "40"  # the greatest time wins, ms or s
 
@@ -77,7 +88,9 @@ def test_upgrade_plan_is_a_visible_state_not_retried_every_cycle(fake_coinglass,
     assert fetch(inputs.LIQUIDATION, force=False) == ("not_in_plan", "NOT_IN_PLAN")
     assert len(fake_coinglass.calls(PATHS["heatmap"])) == calls
     intel = selectors.intel_for(symbol="BTCUSDT", params=selectors.active_parameters(), kinds=(inputs.LIQUIDATION,))
-    assert intel.unusable((inputs.LIQUIDATION,), timezone.now()) == "liquidation_heatmap: NOT_IN_PLAN (needs PROFESSIONAL)"
+    assert (
+        intel.unusable((inputs.LIQUIDATION,), timezone.now()) == "liquidation_heatmap: NOT_IN_PLAN (needs PROFESSIONAL)"
+    )
 
 
 FAULTS = [
@@ -119,8 +132,11 @@ def test_timeout_is_a_reason_not_an_exception(fake_coinglass, settings):
 
 
 def test_malformed_heatmap_cells_are_rejected(fake_coinglass):
-    data = {"y_axis": [1.0, 2.0], "liquidation_leverage_data": [[0, 5, 1000.0]],
-            "price_candlesticks": [[1722676500, "1", "2", "1", "1.5", "10"]]}
+    data = {
+        "y_axis": [1.0, 2.0],
+        "liquidation_leverage_data": [[0, 5, 1000.0]],
+        "price_candlesticks": [[1722676500, "1", "2", "1", "1.5", "10"]],
+    }
     fake_coinglass.respond(PATHS["heatmap"], body={"code": "0", "data": data})
     assert fetch(inputs.LIQUIDATION) == ("failed", "MALFORMED")
 

@@ -18,8 +18,12 @@ def test_create_api_token_prints_a_working_token_and_creates_the_user(client):
     assert token.startswith("tb_") and "created user" in err.getvalue()
     assert ApiToken.objects.get(user__username="trading-bot").token_hash == ApiToken.hash(token)
     assert not get_user_model().objects.get(username="trading-bot").has_usable_password()
-    response = client.post("/api/v1/signals/evaluate", {"symbol": "BTCUSDT", "direction": "SHORT", "base_size": 1},
-                           content_type="application/json", headers={"Authorization": f"Bearer {token}"})
+    response = client.post(
+        "/api/v1/signals/evaluate",
+        {"symbol": "BTCUSDT", "direction": "SHORT", "base_size": 1},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert response.status_code == 200
 
 

@@ -21,8 +21,16 @@ def test_each_guard_decision_is_one_tagged_json_line(bot, caplog):
 
 def test_min_hold_decision_is_tagged_liq_magnet(bot, caplog):
     caplog.set_level(logging.INFO, logger="guards.decisions")
-    bot("/api/v1/positions/min-hold", {"symbol": "BTCUSDT", "direction": "LONG", "strategy": "TRUE_TREND",
-                                       "entry_price": 97000, "current_price": 97100,
-                                       "opened_at": "2026-11-24T10:00:00Z"})
+    bot(
+        "/api/v1/positions/min-hold",
+        {
+            "symbol": "BTCUSDT",
+            "direction": "LONG",
+            "strategy": "TRUE_TREND",
+            "entry_price": 97000,
+            "current_price": 97100,
+            "opened_at": "2026-11-24T10:00:00Z",
+        },
+    )
     [line] = [json.loads(JsonFormatter().format(r)) for r in caplog.records if r.name == "guards.decisions"]
     assert line["tag"] == "LIQ-MAGNET" and line["reason"] == "TRUE_TREND"

@@ -21,7 +21,9 @@ SITUATIONS = 1000
 
 
 def random_situation(rnd: random.Random) -> dict:
-    whale_orders = [rnd.choice([-1, 1]) * rnd.choice([100_000, 150_000, 99_999, 250_000]) for _ in range(rnd.randint(0, 4))]
+    whale_orders = [
+        rnd.choice([-1, 1]) * rnd.choice([100_000, 150_000, 99_999, 250_000]) for _ in range(rnd.randint(0, 4))
+    ]
     return {
         "direction": rnd.choice(["LONG", "SHORT"]),
         "base_size": rnd.choice(["1000", "0.5", "12345.678", "3"]),
@@ -29,7 +31,10 @@ def random_situation(rnd: random.Random) -> dict:
         "taker_share": rnd.choice(["0.40", "0.3999", "0.60", "0.6001", "0.5", "0.1", "0.95"]),
         "fear_greed": rnd.choice(["80", "80.01", "79", "95", "10"]),
         # per input: fresh, just inside 2x TTL, just past it, or missing
-        "ages": {k: rnd.choice([5, "inside", "past", None]) for k in (inputs.WHALE_FLOW, inputs.TAKER_FLOW, inputs.FEAR_GREED)},
+        "ages": {
+            k: rnd.choice([5, "inside", "past", None])
+            for k in (inputs.WHALE_FLOW, inputs.TAKER_FLOW, inputs.FEAR_GREED)
+        },
     }
 
 
@@ -49,8 +54,14 @@ def store(situation, symbol, now):
         if age is None:
             continue
         key_symbol = inputs.MARKET_WIDE_SYMBOL if kind in inputs.MARKET_WIDE else symbol
-        store_snapshot(symbol=key_symbol, kind=kind, source="simulated", derived=derived[kind][0],
-                       raw=derived[kind][1], fetched_at=now - timedelta(seconds=age_seconds(kind, age)))
+        store_snapshot(
+            symbol=key_symbol,
+            kind=kind,
+            source="simulated",
+            derived=derived[kind][0],
+            raw=derived[kind][1],
+            fetched_at=now - timedelta(seconds=age_seconds(kind, age)),
+        )
 
 
 def expected(situation, symbol, now):
@@ -62,7 +73,8 @@ def expected(situation, symbol, now):
     }
     readings = {
         kind: Reading(values[kind], now - timedelta(seconds=age_seconds(kind, age)), inputs.TTL_SECONDS[kind])
-        for kind, age in situation["ages"].items() if age is not None
+        for kind, age in situation["ages"].items()
+        if age is not None
     }
     signal = Signal(symbol, Direction(situation["direction"]), Decimal(situation["base_size"]))
     return run_chain(build_steps(Params({})), signal, Intel(symbol, readings), now)
@@ -77,8 +89,10 @@ def test_api_decision_equals_domain_decision(bot):
             cache.clear()
         now = timezone.now()
         store(situation, symbol, now)
-        body = bot("/api/v1/signals/evaluate", {"symbol": symbol, "direction": situation["direction"],
-                                                "base_size": float(situation["base_size"])}).json()
+        body = bot(
+            "/api/v1/signals/evaluate",
+            {"symbol": symbol, "direction": situation["direction"], "base_size": float(situation["base_size"])},
+        ).json()
         domain = expected(situation, symbol, now)
         assert body["allowed"] == domain.allowed, situation
         assert body["blocked_by"] == domain.blocked_by, situation

@@ -1,7 +1,6 @@
 """POST /api/v1/signals/evaluate (SPEC §3) on PostgreSQL: decisions, events, idempotency, errors."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -19,9 +18,12 @@ def store_whale_flow(whale_signed_usd: list[int], age_seconds: int = 30, symbol=
     orders = [TakerOrder(0, abs(u) * 100, u > 0, 0, 0) for u in whale_signed_usd]
     detail = FlowDetail.from_orders(orders, floor_cents=4_000_000)
     return store_snapshot(
-        symbol=symbol, kind=inputs.WHALE_FLOW, source="simulated",
+        symbol=symbol,
+        kind=inputs.WHALE_FLOW,
+        source="simulated",
         fetched_at=timezone.now() - timedelta(seconds=age_seconds),
-        derived={}, raw={"detail": detail.to_json()},
+        derived={},
+        raw={"detail": detail.to_json()},
     )
 
 
@@ -124,8 +126,14 @@ def test_health_answers(client):
 
 def store_input(kind, derived, symbol="BTCUSDT", age_seconds=30):
     symbol = inputs.MARKET_WIDE_SYMBOL if kind in inputs.MARKET_WIDE else symbol
-    store_snapshot(symbol=symbol, kind=kind, source="simulated", derived=derived, raw={},
-                   fetched_at=timezone.now() - timedelta(seconds=age_seconds))
+    store_snapshot(
+        symbol=symbol,
+        kind=kind,
+        source="simulated",
+        derived=derived,
+        raw={},
+        fetched_at=timezone.now() - timedelta(seconds=age_seconds),
+    )
 
 
 @pytest.mark.parametrize("index, multiplier, final", [("80", 1.0, 1000.0), ("80.01", 0.6, 600.0)])
@@ -154,8 +162,17 @@ def test_taker_share_boundaries(bot, direction, share, allowed):
 def test_request_path_never_calls_a_market_data_api(bot, fake_coinglass, fake_binance):
     store_whale_flow([300_000])
     bot(URL, {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1.0})
-    bot("/api/v1/positions/min-hold", {"symbol": "BTCUSDT", "direction": "LONG", "strategy": "TRUE_TREND",
-                                       "entry_price": 1, "current_price": 1, "opened_at": "2026-11-24T10:00:00Z"})
+    bot(
+        "/api/v1/positions/min-hold",
+        {
+            "symbol": "BTCUSDT",
+            "direction": "LONG",
+            "strategy": "TRUE_TREND",
+            "entry_price": 1,
+            "current_price": 1,
+            "opened_at": "2026-11-24T10:00:00Z",
+        },
+    )
     assert fake_coinglass.requests == [] and fake_binance.requests == []
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from guards.marketdata.limiter import FileLimiter, LimiterBusy, RedisLimiter, decide, Budget
+from guards.marketdata.limiter import Budget, FileLimiter, LimiterBusy, RedisLimiter, decide
 from tests.fakes.counting_server import CountingServer, max_calls_in_any_window, min_gap
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,16 +89,24 @@ def test_unknown_source_and_oversized_weight_are_refused(limiter):
 
 
 def start_workers(count, url, seconds, env):
-    return [subprocess.Popen([sys.executable, str(ROOT / "tests" / "limiter_worker.py"), url, str(seconds)],
-                             cwd=ROOT, env=env) for _ in range(count)]
+    return [
+        subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "limiter_worker.py"), url, str(seconds)], cwd=ROOT, env=env
+        )
+        for _ in range(count)
+    ]
 
 
 @pytest.mark.slow
 def test_four_processes_for_65s_keep_coinglass_limits_on_redis_and_embedded(redis_url, tmp_path):
     """Two groups run at once: 4 processes sharing the Redis limiter, 4 sharing the file limiter.
     A third group runs with 0.5 s spacing so the 30-per-minute cap is what binds."""
-    base = {**os.environ, "DJANGO_SETTINGS_MODULE": "tradingbot.settings_test",
-            "COINGLASS_CALLS_PER_MINUTE": "30", "PYTHONPATH": str(ROOT)}
+    base = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tradingbot.settings_test",
+        "COINGLASS_CALLS_PER_MINUTE": "30",
+        "PYTHONPATH": str(ROOT),
+    }
     groups = {
         "redis": {**base, "REDIS_URL": redis_url, "COINGLASS_MIN_INTERVAL_SECONDS": "2.5"},
         "file": {**base, "TRADINGBOT_VAR_DIR": str(tmp_path / "file"), "COINGLASS_MIN_INTERVAL_SECONDS": "2.5"},

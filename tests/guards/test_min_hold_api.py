@@ -15,19 +15,37 @@ URL = "/api/v1/positions/min-hold"
 
 def store_clusters(*clusters, age=10):
     derived = {"current_price": "100", "clusters": [{"price": p, "intensity": i} for p, i in clusters], "top": []}
-    store_snapshot(symbol="BTCUSDT", kind=inputs.LIQUIDATION, source="coinglass",
-                   fetched_at=timezone.now() - timedelta(seconds=age), derived=derived, raw={})
+    store_snapshot(
+        symbol="BTCUSDT",
+        kind=inputs.LIQUIDATION,
+        source="coinglass",
+        fetched_at=timezone.now() - timedelta(seconds=age),
+        derived=derived,
+        raw={},
+    )
 
 
 def store_max_pain(price, age=10):
-    store_snapshot(symbol="BTCUSDT", kind=inputs.MAX_PAIN, source="coinglass", raw={},
-                   fetched_at=timezone.now() - timedelta(seconds=age),
-                   derived={"max_pain_price": price, "expiry": "2026-11-27"})
+    store_snapshot(
+        symbol="BTCUSDT",
+        kind=inputs.MAX_PAIN,
+        source="coinglass",
+        raw={},
+        fetched_at=timezone.now() - timedelta(seconds=age),
+        derived={"max_pain_price": price, "expiry": "2026-11-27"},
+    )
 
 
 def ask(bot, direction="LONG", entry=100, current=100, strategy="TRUE_TREND", **extra):
-    body = {"symbol": "BTCUSDT", "direction": direction, "strategy": strategy, "entry_price": entry,
-            "current_price": current, "opened_at": "2026-11-24T10:00:00Z", **extra}
+    body = {
+        "symbol": "BTCUSDT",
+        "direction": direction,
+        "strategy": strategy,
+        "entry_price": entry,
+        "current_price": current,
+        "opened_at": "2026-11-24T10:00:00Z",
+        **extra,
+    }
     response = bot(URL, body)
     assert response.status_code == 200, response.content
     return response.json()
@@ -67,18 +85,28 @@ def test_max_pain_far_in_favour_holds_75_minutes(bot):
 def test_other_strategies_get_the_default(bot):
     store_clusters(("102", "1000"))
     answer = ask(bot, strategy="GRID")
-    assert (answer["reason"], answer["min_hold_seconds"], answer["hold_until"]) == ("DEFAULT", 0, "2026-11-24T10:00:00Z")
+    assert (answer["reason"], answer["min_hold_seconds"], answer["hold_until"]) == (
+        "DEFAULT",
+        0,
+        "2026-11-24T10:00:00Z",
+    )
 
 
 def test_heatmap_not_in_plan_fails_open_with_that_reason(bot):
-    InputAvailability.objects.create(kind=inputs.LIQUIDATION, source="coinglass", plan_required="PROFESSIONAL",
-                                     detected_at=timezone.now(), recheck_after=timezone.now() + timedelta(hours=1))
+    InputAvailability.objects.create(
+        kind=inputs.LIQUIDATION,
+        source="coinglass",
+        plan_required="PROFESSIONAL",
+        detected_at=timezone.now(),
+        recheck_after=timezone.now() + timedelta(hours=1),
+    )
     store_max_pain("100")
     answer = ask(bot, "LONG")
     assert answer["reason"] == "TRUE_TREND"
     assert answer["fail_open"] == ["liquidation_heatmap: NOT_IN_PLAN (needs PROFESSIONAL)"]
-    assert GuardEvent.objects.filter(event_type="GUARD_FAIL_OPEN", guard="LIQ_MAGNET",
-                                     reason__contains="NOT_IN_PLAN").exists()
+    assert GuardEvent.objects.filter(
+        event_type="GUARD_FAIL_OPEN", guard="LIQ_MAGNET", reason__contains="NOT_IN_PLAN"
+    ).exists()
 
 
 def test_stale_heatmap_fails_open(bot):
@@ -94,19 +122,41 @@ def test_position_is_tracked_until_its_trade_arrives(bot):
     assert position.is_open and position.hold_reason == "LIQ_CLUSTER" and position.min_hold_seconds == 5400
     ask(bot, "LONG", current=101, position_id="p-1")
     assert Position.objects.get(position_id="p-1").current_price == 101
-    bot("/api/v1/trades", {"trade_id": "p-1", "symbol": "BTCUSDT", "direction": "LONG", "size": 1,
-                           "entry_price": 100, "exit_price": 101, "opened_at": "2026-11-24T10:00:00Z",
-                           "closed_at": "2026-11-24T12:00:00Z", "pnl": 1})
+    bot(
+        "/api/v1/trades",
+        {
+            "trade_id": "p-1",
+            "symbol": "BTCUSDT",
+            "direction": "LONG",
+            "size": 1,
+            "entry_price": 100,
+            "exit_price": 101,
+            "opened_at": "2026-11-24T10:00:00Z",
+            "closed_at": "2026-11-24T12:00:00Z",
+            "pnl": 1,
+        },
+    )
     assert Position.objects.get(position_id="p-1").is_open is False
 
 
 @pytest.mark.parametrize(
     "override, field",
-    [({"strategy": ""}, "strategy"), ({"entry_price": 0}, "entry_price"), ({"opened_at": "noon"}, "opened_at"),
-     ({"current_price": None}, "current_price"), ({"direction": "long"}, "direction")],
+    [
+        ({"strategy": ""}, "strategy"),
+        ({"entry_price": 0}, "entry_price"),
+        ({"opened_at": "noon"}, "opened_at"),
+        ({"current_price": None}, "current_price"),
+        ({"direction": "long"}, "direction"),
+    ],
 )
 def test_invalid_min_hold_is_400_naming_the_field(bot, override, field):
-    body = {"symbol": "BTCUSDT", "direction": "LONG", "strategy": "TRUE_TREND", "entry_price": 100,
-            "current_price": 100, "opened_at": "2026-11-24T10:00:00Z"} | override
+    body = {
+        "symbol": "BTCUSDT",
+        "direction": "LONG",
+        "strategy": "TRUE_TREND",
+        "entry_price": 100,
+        "current_price": 100,
+        "opened_at": "2026-11-24T10:00:00Z",
+    } | override
     response = bot(URL, body)
     assert response.status_code == 400 and response.json()["field"] == field

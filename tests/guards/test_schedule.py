@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from guards.schedule import HEADROOM, FETCH_COST, budget_per_minute, install_schedule, plan_fetches
+from guards.schedule import FETCH_COST, HEADROOM, budget_per_minute, install_schedule, plan_fetches
 
 
 def calls_per_minute(plan, source):
@@ -33,7 +33,7 @@ def test_two_symbols_refresh_at_their_ttl_and_are_staggered(settings):
     assert len(coinglass) == 7  # heatmap, taker, max pain per symbol + one market-wide Fear & Greed
     assert {p.every_seconds for p in coinglass if p.kind != "fear_greed"} == {300}
     offsets = sorted(p.offset_seconds for p in coinglass)
-    assert min(b - a for a, b in zip(offsets, offsets[1:])) >= 300 / 7 - 0.1
+    assert min(b - a for a, b in zip(offsets, offsets[1:], strict=False)) >= 300 / 7 - 0.1
 
 
 def test_many_symbols_stretch_the_cycle_instead_of_breaking_the_limit(settings):

@@ -11,9 +11,18 @@ URL = "/api/v1/trades"
 
 
 def trade_body(**overrides):
-    body = {"trade_id": "t-1", "signal_id": "s-1", "symbol": "BTCUSDT", "direction": "LONG", "size": 1000.0,
-            "entry_price": 97000.0, "exit_price": 97500.5, "opened_at": "2026-11-24T10:00:00Z",
-            "closed_at": "2026-11-24T11:30:00Z", "pnl": 5.16}
+    body = {
+        "trade_id": "t-1",
+        "signal_id": "s-1",
+        "symbol": "BTCUSDT",
+        "direction": "LONG",
+        "size": 1000.0,
+        "entry_price": 97000.0,
+        "exit_price": 97500.5,
+        "opened_at": "2026-11-24T10:00:00Z",
+        "closed_at": "2026-11-24T11:30:00Z",
+        "pnl": 5.16,
+    }
     return body | overrides
 
 
@@ -40,8 +49,15 @@ def test_trade_closes_the_tracked_position_with_the_same_id(bot):
     from django.utils import timezone
 
     now = timezone.now()
-    Position.objects.create(position_id="t-1", symbol="BTCUSDT", direction="LONG", entry_price=1, current_price=1,
-                            opened_at=now, updated_at=now)
+    Position.objects.create(
+        position_id="t-1",
+        symbol="BTCUSDT",
+        direction="LONG",
+        entry_price=1,
+        current_price=1,
+        opened_at=now,
+        updated_at=now,
+    )
     bot(URL, trade_body())
     assert Position.objects.get(position_id="t-1").is_open is False
 

@@ -1,12 +1,11 @@
 """Whale flow from Binance aggTrades, incremental by fromId, against a fake Binance on 127.0.0.1."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 
 from guards import ingest
 from guards.domain import inputs
-from guards.marketdata import errors
 from guards.marketdata.binance import BinanceFuturesClient
 from guards.models import DataHealthEvent, MarketSnapshot, TradeCursor, WhaleFlowBucket
 
@@ -31,7 +30,11 @@ def test_client_parses_agg_trades_and_sends_paging_params(fake_binance, settings
     client = BinanceFuturesClient(settings.BINANCE_FUTURES_BASE_URL)
     [row] = client.agg_trades("BTCUSDT", from_id=26129)
     assert (row.agg_id, str(row.price), str(row.qty), row.taker_buy) == (26129, "96500.10", "1.250", True)
-    assert fake_binance.calls("/fapi/v1/aggTrades")[0]["query"] == {"symbol": "BTCUSDT", "limit": "1000", "fromId": "26129"}
+    assert fake_binance.calls("/fapi/v1/aggTrades")[0]["query"] == {
+        "symbol": "BTCUSDT",
+        "limit": "1000",
+        "fromId": "26129",
+    }
 
 
 def test_whale_and_retail_split_from_live_trades(fake_binance):
@@ -60,7 +63,7 @@ def test_second_fetch_reads_only_new_trades_by_from_id(fake_binance):
     assert cursor == 26129 + 4  # the trailing order is held back until it is complete
     fake_binance.add_trade("BTCUSDT", price="50000", qty="3", time_ms=t + 10, taker_buy=True)
     fetch()
-    later = fake_binance.calls("/fapi/v1/aggTrades")[len(first_calls):]
+    later = fake_binance.calls("/fapi/v1/aggTrades")[len(first_calls) :]
     assert later[0]["query"]["fromId"] == str(cursor)
     assert "startTime" not in later[0]["query"]
     derived = whale_snapshot().derived
@@ -69,7 +72,7 @@ def test_second_fetch_reads_only_new_trades_by_from_id(fake_binance):
 
 def test_sweep_split_across_pages_is_one_order(fake_binance):
     t = NOW_MS - 60_000
-    for i in range(1001):  # 1001 rows, same time and side: one order spanning two pages
+    for _i in range(1001):  # 1001 rows, same time and side: one order spanning two pages
         fake_binance.add_trade("BTCUSDT", price="100", qty="1", time_ms=t, taker_buy=True)
     fake_binance.add_trade("BTCUSDT", price="100", qty="1", time_ms=t + 50, taker_buy=False)
     fetch()

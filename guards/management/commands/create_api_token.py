@@ -5,8 +5,10 @@ from guards.tokens import issue_token
 
 
 class Command(BaseCommand):
-    help = ("Print a new bot API token for USERNAME (created, without a password, if missing). "
-            "Only the token's hash is stored: copy it now.")
+    help = (
+        "Print a new bot API token for USERNAME (created, without a password, if missing). "
+        "Only the token's hash is stored: copy it now."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("username")

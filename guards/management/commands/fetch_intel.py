@@ -13,8 +13,13 @@ class Command(BaseCommand):
     help = "Fetch every market input once, now, through the shared rate limiter (SPEC §8)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--symbol", action="append", dest="symbols", metavar="S",
-                            help="exchange pair such as BTCUSDT; repeat for more (default: WATCHED_SYMBOLS)")
+        parser.add_argument(
+            "--symbol",
+            action="append",
+            dest="symbols",
+            metavar="S",
+            help="exchange pair such as BTCUSDT; repeat for more (default: WATCHED_SYMBOLS)",
+        )
         parser.add_argument("--force", action="store_true", help="fetch even inputs still fresh in the cache")
 
     def handle(self, *args, symbols=None, force=False, **options):

@@ -7,18 +7,30 @@ import pytest
 from guards.domain.clusters import LiquidationCluster, find_clusters, parse_heatmap, top_clusters
 from guards.domain.numbers import MalformedPayload
 
-CANDLES = [[1722676500, "61486", "61596.4", "61434.4", "100", "63753192.11"],
-           [1722680100, "100", "101", "99", "100.0", "1"]]
+CANDLES = [
+    [1722676500, "61486", "61596.4", "61434.4", "100", "63753192.11"],
+    [1722680100, "100", "101", "99", "100.0", "1"],
+]
 
 
 def heatmap(cells, y_axis=None):
-    return parse_heatmap({"y_axis": y_axis or [96.0, 97.0, 98.0, 99.0, 100.0, 101.0, 102.0, 103.0],
-                          "liquidation_leverage_data": cells, "price_candlesticks": CANDLES})
+    return parse_heatmap(
+        {
+            "y_axis": y_axis or [96.0, 97.0, 98.0, 99.0, 100.0, 101.0, 102.0, 103.0],
+            "liquidation_leverage_data": cells,
+            "price_candlesticks": CANDLES,
+        }
+    )
 
 
 def test_current_price_is_the_last_candle_close_and_numbers_are_coerced():
-    hm = parse_heatmap({"y_axis": ["60500.0", 60531.5, 60563], "liquidation_leverage_data": [["1", 2, "412000.5"]],
-                        "price_candlesticks": CANDLES})
+    hm = parse_heatmap(
+        {
+            "y_axis": ["60500.0", 60531.5, 60563],
+            "liquidation_leverage_data": [["1", 2, "412000.5"]],
+            "price_candlesticks": CANDLES,
+        }
+    )
     assert hm.current_price == D("100.0")
     assert hm.y_axis == (D("60500.0"), D("60531.5"), D("60563"))
     assert hm.cells == ((1, 2, D("412000.5")),)
@@ -27,8 +39,14 @@ def test_current_price_is_the_last_candle_close_and_numbers_are_coerced():
 @pytest.mark.parametrize(
     "data, problem",
     [
-        ({"y_axis": [1.0], "liquidation_leverage_data": [[0, 1, 5.0]], "price_candlesticks": CANDLES}, "outside y_axis"),
-        ({"y_axis": [1.0], "liquidation_leverage_data": [[2, 0, 5.0]], "price_candlesticks": CANDLES}, "past the candles"),
+        (
+            {"y_axis": [1.0], "liquidation_leverage_data": [[0, 1, 5.0]], "price_candlesticks": CANDLES},
+            "outside y_axis",
+        ),
+        (
+            {"y_axis": [1.0], "liquidation_leverage_data": [[2, 0, 5.0]], "price_candlesticks": CANDLES},
+            "past the candles",
+        ),
         ({"y_axis": [1.0], "liquidation_leverage_data": [[0, 0]], "price_candlesticks": CANDLES}, "[x, y, value]"),
         ({"y_axis": [1.0], "liquidation_leverage_data": [[0, 0, "x"]], "price_candlesticks": CANDLES}, "not a number"),
         ({"y_axis": [1.0], "liquidation_leverage_data": []}, "lacks"),
@@ -52,8 +70,13 @@ def wide(column, strong):
 
 def test_only_the_latest_column_counts():
     older = [[0, 1, 9e9]]
-    hm = parse_heatmap({"y_axis": WIDE_AXIS, "price_candlesticks": CANDLES,
-                        "liquidation_leverage_data": older + [[1, y, 10.0] for y in range(30)] + [[1, 20, 500.0]]})
+    hm = parse_heatmap(
+        {
+            "y_axis": WIDE_AXIS,
+            "price_candlesticks": CANDLES,
+            "liquidation_leverage_data": older + [[1, y, 10.0] for y in range(30)] + [[1, 20, 500.0]],
+        }
+    )
     assert [c.price for c in find_clusters(hm)] == [D("110.0")]
 
 

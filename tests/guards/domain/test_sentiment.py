@@ -12,7 +12,10 @@ from guards.domain.sentiment import latest_fear_greed, nearest_max_pain, taker_b
 @pytest.mark.parametrize(
     "data, value",
     [
-        ([{"data_list": [72, 74, 81], "price_list": [1, 2, 3], "time_list": [1733097600, 1733184000, 1733270400]}], "81"),
+        (
+            [{"data_list": [72, 74, 81], "price_list": [1, 2, 3], "time_list": [1733097600, 1733184000, 1733270400]}],
+            "81",
+        ),
         ({"data_list": [72, 74, 81], "price_list": [1, 2, 3], "time_list": [1733097600, 1733184000, 1733270400]}, "81"),
         ({"data_list": ["50", "20"], "time_list": [1733270400000, 1733184000]}, "50"),  # ms vs s, newest first
         ({"data_list": [0], "time_list": [1]}, "0"),
@@ -25,8 +28,15 @@ def test_latest_fear_greed(data, value):
 
 @pytest.mark.parametrize(
     "data",
-    [[], {}, {"data_list": [1, 2], "time_list": [1]}, {"data_list": [101], "time_list": [1]},
-     {"data_list": [-1], "time_list": [1]}, [{"value": "72", "timestamp": "1"}], {"data_list": ["x"], "time_list": [1]}],
+    [
+        [],
+        {},
+        {"data_list": [1, 2], "time_list": [1]},
+        {"data_list": [101], "time_list": [1]},
+        {"data_list": [-1], "time_list": [1]},
+        [{"value": "72", "timestamp": "1"}],
+        {"data_list": ["x"], "time_list": [1]},
+    ],
 )
 def test_unusable_fear_greed_is_malformed(data):
     with pytest.raises(MalformedPayload):
@@ -52,14 +62,21 @@ def test_unusable_taker_data_is_malformed(data):
         taker_buy_share(data)
 
 
-ROWS = [{"date": "250502", "max_pain_price": "86000"}, {"date": "250418", "max_pain_price": "80000"},
-        {"date": "250425", "max_pain_price": "84000"}]
+ROWS = [
+    {"date": "250502", "max_pain_price": "86000"},
+    {"date": "250418", "max_pain_price": "80000"},
+    {"date": "250425", "max_pain_price": "84000"},
+]
 
 
 @pytest.mark.parametrize(
     "today, expiry, price",
-    [(date(2025, 4, 20), date(2025, 4, 25), "84000"), (date(2025, 4, 25), date(2025, 4, 25), "84000"),
-     (date(2025, 4, 1), date(2025, 4, 18), "80000"), (date(2025, 4, 26), date(2025, 5, 2), "86000")],
+    [
+        (date(2025, 4, 20), date(2025, 4, 25), "84000"),
+        (date(2025, 4, 25), date(2025, 4, 25), "84000"),
+        (date(2025, 4, 1), date(2025, 4, 18), "80000"),
+        (date(2025, 4, 26), date(2025, 5, 2), "86000"),
+    ],
 )
 def test_nearest_expiry_not_in_the_past(today, expiry, price):
     pain = nearest_max_pain(ROWS, today)
@@ -72,7 +89,9 @@ def test_unusable_max_pain_is_malformed(rows):
         nearest_max_pain(rows, date(2025, 6, 1))
 
 
-@pytest.mark.parametrize("raw, ms", [(1733097600, 1733097600000), (1733097600000, 1733097600000), ("1722676500", 1722676500000)])
+@pytest.mark.parametrize(
+    "raw, ms", [(1733097600, 1733097600000), (1733097600000, 1733097600000), ("1722676500", 1722676500000)]
+)
 def test_timestamps_are_normalised_by_magnitude(raw, ms):
     assert to_millis(raw, "t") == ms
 
