@@ -182,3 +182,18 @@ def test_evaluate_query_count_is_pinned(bot, django_assert_max_num_queries):
     bot(URL, {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1.0})  # warms parameters and plan caches
     with django_assert_max_num_queries(5):
         bot(URL, {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1.0})
+
+
+@pytest.mark.parametrize(
+    "method, path, status",
+    [
+        ("get", URL, 405),
+        ("get", "/api/v1/no-such-endpoint", 404),
+        ("post", "/api/v1/health", 405),
+        ("put", "/api/v1/trades", 405),
+    ],
+)
+def test_wrong_path_or_method_is_a_json_error(client, bot_token, method, path, status):
+    response = getattr(client, method)(path, headers={"Authorization": f"Bearer {bot_token}"})
+    assert response.status_code == status
+    assert response.json()["error"].startswith(f"{method.upper()} {path}")
