@@ -1,8 +1,12 @@
 """Admin: the operator's view. Records of what happened are read-only; tokens are shown once."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.utils import timezone
 
 from guards import models
+from guards.domain.params import DEFAULTS, validate_value
+from guards.parameters import APPROVE_PERMISSION, ApprovalError, approve_version, propose_version, reject_version
 from guards.tokens import issue_token
 
 
@@ -91,18 +95,69 @@ class ParameterChangeAdmin(ReadOnlyAdmin):
     list_filter = ("parameter", "action")
 
 
+class ProposalForm(forms.ModelForm):
+    """A new version of a parameter: the value is JSON (a number, a string, or a list)."""
+
+    parameter = forms.ChoiceField(choices=[(name, name) for name in DEFAULTS])
+    value = forms.JSONField(help_text='e.g. 120000, "4h", or ["WHALE_INTENT_FILTER"]')
+
+    class Meta:
+        model = models.ParameterVersion
+        fields = ("parameter", "value", "reason")
+
+    def clean(self):
+        cleaned = super().clean()
+        if "parameter" in cleaned and "value" in cleaned:
+            try:
+                cleaned["value"] = validate_value(cleaned["parameter"], cleaned["value"])
+            except ValueError as exc:
+                self.add_error("value", str(exc))
+        return cleaned
+
+
 @admin.register(models.ParameterVersion)
 class ParameterVersionAdmin(admin.ModelAdmin):
+    """Propose by adding; approve or reject with the actions (SPEC §5.5)."""
+
+    form = ProposalForm
     list_display = ("parameter", "version", "value", "status", "origin", "proposed_by", "approved_by", "created_at")
     list_filter = ("parameter", "status", "origin")
-    readonly_fields = ("status", "origin", "proposed_by", "approved_by", "approved_at", "auto_approved", "evidence")
     list_select_related = ("proposed_by", "approved_by")
+    actions = ("approve", "reject")
 
     def has_change_permission(self, request, obj=None):
         return False if obj is not None else super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def has_approve_permission(self, request):
+        return request.user.has_perm(APPROVE_PERMISSION)
+
+    def save_model(self, request, obj, form, change):
+        version = propose_version(
+            parameter=form.cleaned_data["parameter"],
+            value=form.cleaned_data["value"],
+            proposer=request.user,
+            reason=form.cleaned_data.get("reason", ""),
+        )
+        obj.pk, obj.version, obj.status = version.pk, version.version, version.status
+
+    @admin.action(permissions=["approve"], description="Approve selected proposals (makes them active)")
+    def approve(self, request, queryset):
+        self._decide(request, queryset, lambda v: approve_version(version=v, approver=request.user, now=timezone.now()))
+
+    @admin.action(permissions=["approve"], description="Reject selected proposals")
+    def reject(self, request, queryset):
+        self._decide(request, queryset, lambda v: reject_version(version=v, rejecter=request.user))
+
+    def _decide(self, request, queryset, decide):
+        for version in queryset.order_by("parameter", "version"):
+            try:
+                done = decide(version)
+                self.message_user(request, f"{done}", messages.SUCCESS)
+            except ApprovalError as exc:
+                self.message_user(request, f"{version}: {exc}", messages.ERROR)
 
 
 @admin.register(models.ApiToken)

@@ -57,3 +57,60 @@ class Params:
     def stamp(self, *names: str) -> dict[str, dict[str, Any]]:
         """{name: {"value", "version"}} as recorded on events and returned by the API."""
         return {n: {"value": self.raw(n), "version": self.version(n)} for n in names}
+
+
+def _number(low: Decimal | None = None, high: Decimal | None = None, *, integer: bool = False, strict_low=False):
+    def check(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ValueError("must be a number")
+        try:
+            number = Decimal(str(value))
+        except ArithmeticError:
+            raise ValueError("must be a number") from None
+        if not number.is_finite() or (integer and number != number.to_integral_value()):
+            raise ValueError("must be a whole number" if integer else "must be a finite number")
+        if low is not None and (number < low or (strict_low and number == low)):
+            raise ValueError(f"must be {'above' if strict_low else 'at least'} {low}")
+        if high is not None and number > high:
+            raise ValueError(f"must be at most {high}")
+        return int(number) if integer else str(number) if isinstance(value, str) else value
+
+    return check
+
+
+def _taker_window(value: Any) -> str:
+    if value not in TAKER_WINDOWS:
+        raise ValueError(f"must be one of {', '.join(TAKER_WINDOWS)}")
+    return value
+
+
+def _guard_order(value: Any) -> list[str]:
+    known = DEFAULTS["guard_order"]
+    if not isinstance(value, list) or not value or any(g not in known for g in value) or len(set(value)) != len(value):
+        raise ValueError(f"must be a list of distinct guards from {', '.join(known)}")
+    return value
+
+
+MINUTES = _number(Decimal(0), Decimal(1440), integer=True)
+VALIDATORS: dict[str, Any] = {
+    WHALE_THRESHOLD: _number(Decimal(0), strict_low=True),
+    "whale_window_minutes": _number(Decimal(1), Decimal(1440), integer=True),
+    "taker_window": _taker_window,
+    "taker_min_share": _number(Decimal(0), Decimal(1)),
+    "fear_greed_cutoff": _number(Decimal(0), Decimal(100)),
+    "fear_greed_multiplier": _number(Decimal(0), Decimal(1)),
+    "cluster_window_pct": _number(Decimal(0), Decimal(100), strict_low=True),
+    "liq_magnet_hold_minutes": MINUTES,
+    "max_pain_hold_minutes": MINUTES,
+    "true_trend_hold_minutes": MINUTES,
+    "default_min_hold_minutes": MINUTES,
+    "max_pain_far_pct": _number(Decimal(0), Decimal(100), strict_low=True),
+    "guard_order": _guard_order,
+}
+
+
+def validate_value(name: str, value: Any) -> Any:
+    """The value normalised for storage, or ValueError saying what is wrong (SPEC §5.5)."""
+    if name not in VALIDATORS:
+        raise ValueError(f"unknown parameter {name!r}")
+    return VALIDATORS[name](value)

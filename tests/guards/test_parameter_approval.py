@@ -1,0 +1,128 @@
+"""Versioned parameters in the admin (SPEC §5.5): propose, approve by someone else, one active."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.utils import timezone
+
+from guards.models import ParameterChange, ParameterVersion
+from guards.parameters import ApprovalError, approve_version, propose_version
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("require_postgres")]
+ADMIN_URL = "/admin/guards/parameterversion/"
+WHALE = "whale_cvd_threshold_usd"
+
+
+def staff(username, *codenames):
+    user = get_user_model().objects.create_user(username, password="pw-" + username + "-1", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="guards", codename__in=codenames))
+    return user
+
+
+@pytest.fixture
+def proposer():
+    return staff("proposer", "add_parameterversion", "view_parameterversion", "approve_parameterversion")
+
+
+@pytest.fixture
+def approver():
+    return staff("approver", "view_parameterversion", "change_parameterversion", "approve_parameterversion")
+
+
+@pytest.fixture
+def viewer():
+    return staff("viewer", "view_parameterversion", "change_parameterversion")
+
+
+def propose_in_admin(client, user, value, parameter=WHALE):
+    client.force_login(user)
+    return client.post(f"{ADMIN_URL}add/", {"parameter": parameter, "value": value, "reason": "test"}, follow=True)
+
+
+def act(client, user, action, version):
+    client.force_login(user)
+    return client.post(ADMIN_URL, {"action": action, "_selected_action": [version.pk]}, follow=True)
+
+
+def test_a_person_proposes_and_another_approves(client, proposer, approver, bot):
+    propose_in_admin(client, proposer, "120000")
+    proposal = ParameterVersion.objects.get(parameter=WHALE, version=2)
+    assert (proposal.status, proposal.value, proposal.proposed_by) == ("PROPOSED", 120000, proposer)
+    act(client, approver, "approve", proposal)
+    assert list(ParameterVersion.objects.filter(parameter=WHALE).values_list("version", "status")) == [
+        (2, "ACTIVE"),
+        (1, "SUPERSEDED"),
+    ]
+    change = ParameterChange.objects.filter(parameter=WHALE, action="APPROVED").get()
+    assert (change.old_value, change.new_value, change.actor) == (100000, 120000, approver)
+    body = bot("/api/v1/signals/evaluate", {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1}).json()
+    assert body["thresholds"][WHALE] == {"value": 120000, "version": 2}
+
+
+def test_proposer_may_not_approve_their_own_proposal(client, proposer):
+    propose_in_admin(client, proposer, "90000")
+    proposal = ParameterVersion.objects.get(parameter=WHALE, version=2)
+    response = act(client, proposer, "approve", proposal)
+    assert "someone other than its proposer" in response.content.decode()
+    assert ParameterVersion.objects.get(pk=proposal.pk).status == "PROPOSED"
+
+
+def test_without_the_approve_permission_there_is_no_approval(client, proposer, viewer):
+    propose_in_admin(client, proposer, "90000")
+    proposal = ParameterVersion.objects.get(parameter=WHALE, version=2)
+    act(client, viewer, "approve", proposal)
+    assert ParameterVersion.objects.get(pk=proposal.pk).status == "PROPOSED"
+    with pytest.raises(ApprovalError, match="permission"):
+        approve_version(version=proposal, approver=viewer, now=timezone.now())
+
+
+@pytest.mark.parametrize(
+    "parameter, value, message",
+    [
+        (WHALE, "-5", "above 0"),
+        ("taker_window", '"2h"', "one of"),
+        ("guard_order", '["NOPE"]', "distinct guards"),
+        ("fear_greed_cutoff", "not json", "Enter a valid JSON"),
+    ],
+)
+def test_invalid_values_are_refused_on_the_form(client, proposer, parameter, value, message):
+    response = propose_in_admin(client, proposer, value, parameter)
+    assert message in response.content.decode()
+    assert not ParameterVersion.objects.filter(parameter=parameter, version=2).exists()
+
+
+def test_reject_keeps_the_active_version(client, proposer, approver):
+    propose_in_admin(client, proposer, "150000")
+    proposal = ParameterVersion.objects.get(parameter=WHALE, version=2)
+    act(client, approver, "reject", proposal)
+    assert ParameterVersion.objects.get(pk=proposal.pk).status == "REJECTED"
+    assert ParameterVersion.objects.get(parameter=WHALE, status="ACTIVE").version == 1
+
+
+def test_exactly_one_active_version_after_many_approvals(proposer, approver):
+    for value in (110000, 95000, 130000):
+        approve_version(
+            version=propose_version(parameter=WHALE, value=value, proposer=proposer),
+            approver=approver,
+            now=timezone.now(),
+        )
+    assert ParameterVersion.objects.filter(parameter=WHALE, status="ACTIVE").count() == 1
+    assert ParameterVersion.objects.get(parameter=WHALE, status="ACTIVE").value == 130000
+
+
+def test_an_approved_proposal_cannot_be_approved_again(proposer, approver):
+    version = propose_version(parameter=WHALE, value=110000, proposer=proposer)
+    approve_version(version=version, approver=approver, now=timezone.now())
+    with pytest.raises(ApprovalError, match="not proposed"):
+        approve_version(version=version, approver=approver, now=timezone.now())
+
+
+def test_guard_order_change_reorders_the_chain(proposer, approver, bot):
+    order = ["WHALE_INTENT_FILTER", "FEAR_GREED_MULTIPLIER"]
+    approve_version(
+        version=propose_version(parameter="guard_order", value=order, proposer=proposer),
+        approver=approver,
+        now=timezone.now(),
+    )
+    body = bot("/api/v1/signals/evaluate", {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1}).json()
+    assert [g["guard"] for g in body["guards"]] == order
