@@ -214,20 +214,20 @@ def refresh_plan(*, market, now: datetime, max_age: timedelta = PLAN_RECHECK) ->
 
 
 def follow_plan_limit(source: str, calls_per_minute: int | None) -> None:
-    limiter = get_limiter()
-    if calls_per_minute and source == "coinglass" and hasattr(limiter, "set_calls_per_minute"):
-        limiter.set_calls_per_minute(source, calls_per_minute)
+    if calls_per_minute and source == "coinglass":
+        get_limiter().set_calls_per_minute(source, calls_per_minute)
 
 
 def _learn_max_limit(market, now: datetime) -> None:
-    """API-KEY-MAX-LIMIT on any answer tells the key's per-minute allowance."""
-    client = getattr(market, "coinglass", None)
-    limit = getattr(client, "last_max_limit", None)
-    if not limit:
+    """API-KEY-MAX-LIMIT on an answer is the key's own per-minute allowance: the limiter and the
+    stored plan follow it (once per run of fetches, when it is new to this run)."""
+    limit = getattr(getattr(market, "coinglass", None), "last_max_limit", None)
+    if not limit or getattr(market, "applied_max_limit", None) == limit:
         return
-    updated = (
-        SourcePlan.objects.filter(source="coinglass").exclude(calls_per_minute=limit).update(calls_per_minute=limit)
+    market.applied_max_limit = limit
+    SourcePlan.objects.update_or_create(
+        source="coinglass",
+        defaults={"calls_per_minute": limit},
+        create_defaults={"calls_per_minute": limit, "checked_at": now - PLAN_RECHECK},  # plan level still unknown
     )
-    if updated or not SourcePlan.objects.filter(source="coinglass").exists():
-        SourcePlan.objects.get_or_create(source="coinglass", defaults={"calls_per_minute": limit, "checked_at": now})
-        follow_plan_limit("coinglass", limit)
+    follow_plan_limit("coinglass", limit)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from guards import ingest, selectors
 from guards.domain import inputs
 from guards.marketdata.coinglass import PATHS
+from guards.marketdata.limiter import get_limiter
 from guards.models import DataHealthEvent, InputAvailability, MarketSnapshot, SourcePlan
 from tests.fakes.coinglass import TEST_KEY, UPGRADE_PLAN, heatmap_data
 
@@ -146,6 +147,14 @@ def test_plan_is_learned_and_max_limit_header_followed(fake_coinglass, fake_bina
     ingest.fetch_intel(symbols=["BTCUSDT"], now=timezone.now())
     plan = SourcePlan.objects.get(source="coinglass")
     assert plan.level == "HOBBYIST" and plan.calls_per_minute == 80
+    assert get_limiter().usage("coinglass")["limit_per_minute"] == 80
+
+
+def test_known_plan_sets_the_limiters_budget(fake_coinglass, fake_binance):
+    fake_coinglass.always(PATHS["subscription"], body={"code": "0", "data": {"level": "STARTUP", "expired": False}})
+    ingest.fetch_intel(symbols=["BTCUSDT"], now=timezone.now())
+    assert SourcePlan.objects.get(source="coinglass").calls_per_minute == 80
+    assert get_limiter().usage("coinglass")["limit_per_minute"] == 80
 
 
 def test_key_is_never_in_the_client_repr(settings):
