@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from guards import selectors
@@ -44,8 +45,6 @@ def data_time_fields(kind: str, data_time: datetime, now: datetime) -> dict[str,
 
 def fetch_whale_flow(*, market, symbol: str, now: datetime) -> tuple[dict, dict]:
     """Read new aggTrades since the cursor, store them as minute buckets, summarise the window."""
-    from django.conf import settings
-
     max_pages = settings.BINANCE_AGGTRADES_MAX_PAGES
     params = selectors.active_parameters()
     threshold_cents = to_cents(params.decimal(WHALE_THRESHOLD))

@@ -91,7 +91,8 @@ def _reading(symbol: str, kind: str, params: Params, not_in_plan: dict[str, str]
     try:
         value, detail = _PARSERS[kind](payload, params)
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
-        return Reading(None, fetched_at, ttl, payload["source"], problem=f"UNPARSEABLE ({type(exc).__name__})")
+        problem = f"UNPARSEABLE ({type(exc).__name__}: {exc})"[:200]
+        return Reading(None, fetched_at, ttl, payload["source"], problem=problem)
     return Reading(value, fetched_at, ttl, payload["source"], detail=detail | {"snapshot_id": payload["id"]})
 
 

@@ -126,3 +126,28 @@ def test_guard_order_change_reorders_the_chain(proposer, approver, bot):
     )
     body = bot("/api/v1/signals/evaluate", {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1}).json()
     assert [g["guard"] for g in body["guards"]] == order
+
+
+def test_a_new_whale_threshold_resplits_the_stored_flow_exactly(proposer, approver, bot):
+    from tests.guards.test_evaluate_signal_api import store_whale_flow
+
+    store_whale_flow([120_000, -200_000])  # at $100k: whale CVD -80k, a LONG is blocked
+    long = {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1}
+    assert bot("/api/v1/signals/evaluate", long).json()["blocked_by"] == "WHALE_INTENT_FILTER"
+    approve_version(
+        version=propose_version(parameter=WHALE, value=250000, proposer=proposer), approver=approver, now=timezone.now()
+    )
+    body = bot("/api/v1/signals/evaluate", long).json()  # at $250k no order is a whale: CVD 0 allows
+    assert body["allowed"] is True and body["thresholds"][WHALE] == {"value": 250000, "version": 2}
+    assert body["guards"][1]["data"]["whale_cvd_usd"] == "0.00"
+
+
+def test_threshold_below_the_stored_detail_fails_open_with_the_reason(proposer, approver, bot):
+    from tests.guards.test_evaluate_signal_api import store_whale_flow
+
+    store_whale_flow([-300_000])  # detail kept from $40k up
+    approve_version(
+        version=propose_version(parameter=WHALE, value=30000, proposer=proposer), approver=approver, now=timezone.now()
+    )
+    whale = bot("/api/v1/signals/evaluate", {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1}).json()
+    assert whale["guards"][1]["decision"] == "fail_open" and "below the detail floor" in whale["guards"][1]["reason"]
