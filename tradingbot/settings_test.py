@@ -37,3 +37,6 @@ if "COINGLASS_CALLS_PER_MINUTE" not in os.environ:
     COINGLASS_CALLS_PER_MINUTE = 100_000
 if "BINANCE_WEIGHT_PER_MINUTE" not in os.environ:
     BINANCE_WEIGHT_PER_MINUTE = 10_000_000
+
+# A test database of this run's own, so two suites on one PostgreSQL never drop each other's.
+DATABASES["default"]["TEST"] = {"NAME": f"test_tradingbot_{os.getpid()}"}  # noqa: F405
