@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -34,7 +33,3 @@ def parse_klines(rows: Any) -> list[Bar]:
         except (InvalidOperation, TypeError, ValueError) as exc:
             raise MalformedBars(f"kline row has a non-numeric field: {exc}") from None
     return sorted(bars, key=lambda b: b.open_time_ms)
-
-
-def latest_close(bars: Sequence[Bar]) -> Decimal | None:
-    return bars[-1].close if bars else None

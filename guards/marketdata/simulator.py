@@ -14,7 +14,6 @@ from guards.domain.cvd import AggTrade
 from guards.domain.prices import Bar
 from guards.marketdata import market_model as model
 
-SOURCE = "simulated"
 ROWS_PER_MINUTE = 10_000
 PAGE = 1000
 
