@@ -101,9 +101,7 @@ def _record_failure(market, symbol, kind, exc: errors.MarketDataError, started, 
 
 def _back_off(source: str, exc: errors.RateLimited) -> None:
     """A 429 stops every process calling this source until Retry-After (or the next minute)."""
-    limiter = get_limiter()
-    if hasattr(limiter, "penalize"):
-        limiter.penalize(source, exc.retry_after_seconds or 60.0)
+    get_limiter().penalize(source, exc.retry_after_seconds or 60.0)
 
 
 def _known_not_in_plan(kind: str, now: datetime) -> bool:

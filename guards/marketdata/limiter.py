@@ -1,255 +1,403 @@
 """One rate limiter shared by every process on every machine, a budget per source (SPEC §2).
 
-Each source has a sliding 60 s budget (calls, or Binance request weight), an optional
-minimum spacing between calls, and a penalty time set after a 429. With REDIS_URL the state
-lives in Redis and one Lua script checks and reserves atomically, on Redis's own clock; without
-it, a JSON file per source under an exclusive file lock does the same for every process of
-this machine. Reservations carry small safety margins (docs/rate-limiter.md) so that the
-request's arrival at the server, a few ms after the reservation, still keeps the limit.
+A source has a per-minute budget (calls for CoinGlass, request weight for Binance) that no
+sliding 60 s window may exceed, an optional minimum spacing between two calls, and a penalty
+time after a 429 during which nobody calls it. `acquire()` checks all three and reserves the
+call in one atomic step, or learns how long to wait, sleeps that long and tries again.
+
+Backends, chosen from settings at every `get_limiter()` call:
+- Redis (`REDIS_URL`): one Lua script per step, on Redis's own clock (`TIME`), so the clocks
+  of the calling machines never matter.
+- Embedded (no `REDIS_URL`): a JSON state file per source in `RATE_LIMIT_DIR`, read and
+  written under an exclusive `flock`, on the machine's monotonic clock; shared by every
+  process of this machine (gunicorn workers, Celery prefork children, beat).
+
+A reservation is stamped when the check passes, i.e. just before `acquire()` returns; the
+request reaches the server a little later, by a delay that varies from call to call. So the
+spacing and the window are both kept `SAFETY_MARGIN_SECONDS` longer than the budget says
+(docs/rate-limiter.md): arrival times at the server then still keep the exact limits.
 """
 
 from __future__ import annotations
 
 import fcntl
 import json
+import logging
+import math
+import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 
-WINDOW_SECONDS = 60.0
-WINDOW_MARGIN_SECONDS = 0.5  # count a call for 60.5 s: no closed 60 s window can hold one too many
-SPACING_MARGIN_SECONDS = 0.1  # 2.5 s spacing is kept as 2.6 s between reservations
+logger = logging.getLogger("guards.marketdata")
+
+WINDOW_SECONDS = 60.0  # the sliding window of every per-minute budget
+# Added to the spacing and to the window (seconds): covers the varying delay between the
+# reservation and the request's arrival (measured in docs/rate-limiter.md: a few ms; 50 ms
+# leaves room for a busy machine). Costs 2% of CoinGlass throughput: one call per 2.55 s.
+SAFETY_MARGIN_SECONDS = 0.05
+# Longest single sleep of a waiting caller (seconds): a raised plan limit is noticed this soon.
+MAX_SLEEP_SECONDS = 5.0
+KEY_PREFIX = "tradingbot:ratelimit:"
+SOURCES = ("coinglass", "binance")
 
 
 class LimiterBusy(Exception):
-    """The next slot is further away than the caller is willing to wait."""
+    """The next slot is further away than the caller's `max_wait_seconds`; nothing was reserved."""
 
-    def __init__(self, source: str, wait_seconds: float):
-        super().__init__(f"{source}: next call allowed in {wait_seconds:.1f}s")
+    def __init__(self, wait_seconds: float, source: str = ""):
+        super().__init__(wait_seconds, source)  # the arguments, so that it pickles
         self.wait_seconds = wait_seconds
+        self.source = source
+
+    def __str__(self) -> str:
+        return f"{self.source or 'source'}: next call allowed in {self.wait_seconds:.2f}s"
 
 
 @dataclass(frozen=True)
 class Budget:
-    per_minute: int  # calls (CoinGlass) or request weight (Binance) in any 60 s
-    min_interval_seconds: float
+    per_minute: int  # calls (CoinGlass) or request weight (Binance) in any 60 s window
+    min_interval_seconds: float  # 0: no spacing rule
 
 
 def default_budget(source: str) -> Budget:
+    """The source's budget from settings, read at call time (tests and operators override them)."""
     if source == "coinglass":
-        return Budget(settings.COINGLASS_CALLS_PER_MINUTE, settings.COINGLASS_MIN_INTERVAL_SECONDS)
+        return Budget(int(settings.COINGLASS_CALLS_PER_MINUTE), float(settings.COINGLASS_MIN_INTERVAL_SECONDS))
     if source == "binance":
-        return Budget(settings.BINANCE_WEIGHT_PER_MINUTE, 0.0)
-    raise ValueError(f"no rate budget for source {source!r}")
+        return Budget(int(settings.BINANCE_WEIGHT_PER_MINUTE), 0.0)
+    raise ValueError(f"no rate budget for source {source!r}; known: {', '.join(SOURCES)}")
+
+
+def spacing_seconds(budget: Budget) -> float:
+    """The spacing actually kept between two reservations: the setting plus the safety margin."""
+    return budget.min_interval_seconds + SAFETY_MARGIN_SECONDS if budget.min_interval_seconds > 0 else 0.0
+
+
+def window_seconds() -> float:
+    """How long a reservation counts against the budget: 60 s plus the safety margin."""
+    return WINDOW_SECONDS + SAFETY_MARGIN_SECONDS
 
 
 def decide(
-    now: float, log: list[list[float]], last: float, penalty: float, weight: int, budget: Budget, limit: int
+    now: float,
+    log: list[list[float]],
+    last: float | None,
+    penalty: float,
+    weight: int,
+    budget: Budget,
+    limit: int,
 ) -> float:
-    """Seconds to wait before a call of `weight` may go, 0 if it may go now (pure; the Lua
-    script is the same algorithm). `log` holds [time, weight] of calls still in the window."""
-    if penalty > now:
-        return penalty - now
-    spacing = budget.min_interval_seconds + SPACING_MARGIN_SECONDS if budget.min_interval_seconds else 0.0
-    if last and last + spacing > now:
-        return last + spacing - now
-    used = sum(w for _, w in log)
-    if used + weight <= limit:
-        return 0.0
-    excess = used + weight - limit
-    for at, w in sorted(log):
-        excess -= w
+    """Seconds to wait before a call of `weight` may be reserved at `now`; 0 means now.
+
+    Pure, so it is table-tested; the Lua script `_RESERVE` is the same algorithm. `log` holds
+    [reserved_at, weight] pairs, `last` the latest reservation (None: never), `penalty` the
+    end of a back-off; all seconds on one clock. The answer is the largest of the penalty,
+    spacing and window waits, so a retry after sleeping it normally succeeds.
+    """
+    if weight > limit:
+        raise ValueError(f"weight {weight} exceeds the whole per-minute budget {limit}")
+    wait = max(0.0, penalty - now)
+    if last is not None and budget.min_interval_seconds > 0:
+        wait = max(wait, last + spacing_seconds(budget) - now)
+    return max(wait, _window_wait(now, log, weight, limit))
+
+
+def _window_wait(now: float, log: list[list[float]], weight: int, limit: int) -> float:
+    """Seconds until enough of the oldest reservations leave the window for `weight` to fit."""
+    live = sorted(entry for entry in log if entry[0] + window_seconds() > now)
+    excess = sum(w for _, w in live) + weight - limit
+    wait = 0.0
+    for at, w in live:
         if excess <= 0:
-            return at + WINDOW_SECONDS + WINDOW_MARGIN_SECONDS - now + 0.001
-    return WINDOW_SECONDS
+            break
+        excess -= w
+        wait = at + window_seconds() - now
+    return wait
+
+
+def _positive_int(value: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{what} must be a positive integer, not {value!r}")
+    return value
+
+
+def _check_penalty(seconds: float) -> float:
+    seconds = float(seconds)
+    if not math.isfinite(seconds):
+        raise ValueError(f"penalty must be a finite number of seconds, not {seconds!r}")
+    return seconds
+
+
+def _usage(used: int, limit: int, budget: Budget, penalized_until: float | None, backend: str) -> dict:
+    """The dashboard's view; `penalized_until` is a Unix time (seconds) or None."""
+    return {
+        "used_last_60s": int(used),
+        "limit_per_minute": int(limit),
+        "min_interval_seconds": budget.min_interval_seconds,
+        "penalized_until": penalized_until,
+        "backend": backend,
+    }
 
 
 class _Limiter:
-    def acquire(self, source: str, weight: int = 1, max_wait_seconds: float | None = None) -> None:
-        """Block until a call of `weight` is allowed for `source`, then reserve it."""
-        budget = default_budget(source)
-        if weight > budget.per_minute:
-            raise ValueError(f"{source}: weight {weight} exceeds the whole budget {budget.per_minute}")
-        waited = 0.0
-        while (wait := self._try_reserve(source, weight, budget)) > 0:
-            if max_wait_seconds is not None and waited + wait > max_wait_seconds:
-                raise LimiterBusy(source, wait)
-            time.sleep(min(wait, 5.0))
-            waited += min(wait, 5.0)
+    backend = ""
 
-    def limit(self, source: str) -> int:
-        override = self._get_override(source)
-        return override or default_budget(source).per_minute
+    def acquire(self, source: str, weight: int = 1, max_wait_seconds: float | None = None) -> None:
+        """Block until a call of `weight` is allowed for `source`, and reserve it.
+
+        Raises LimiterBusy (nothing reserved) as soon as the wait would end later than
+        `max_wait_seconds` (seconds) from now; ValueError for an unknown source or a weight
+        larger than the whole budget (it could never go).
+        """
+        budget = default_budget(source)
+        _positive_int(weight, "weight")
+        deadline = None if max_wait_seconds is None else time.monotonic() + max_wait_seconds
+        while (wait := self._try_reserve(source, weight, budget)) > 0:
+            if deadline is not None and time.monotonic() + wait > deadline:
+                raise LimiterBusy(wait, source)
+            time.sleep(min(wait, MAX_SLEEP_SECONDS))
 
     def _try_reserve(self, source: str, weight: int, budget: Budget) -> float:
+        """Reserve now and return 0, or return the seconds to wait (nothing reserved)."""
         raise NotImplementedError
 
-    def _get_override(self, source: str) -> int | None:
+    def penalize(self, source: str, seconds: float) -> None:
+        """No call for `source` from any process until now + `seconds`; a longer penalty stays."""
         raise NotImplementedError
+
+    def set_calls_per_minute(self, source: str, n: int) -> None:
+        """The plan's per-minute budget replaces the settings' one for every process, until changed."""
+        raise NotImplementedError
+
+    def usage(self, source: str) -> dict:
+        """{"used_last_60s", "limit_per_minute", "min_interval_seconds", "penalized_until", "backend"}."""
+        raise NotImplementedError
+
+
+# --- Embedded: a state file per source under flock ----------------------------------------------
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
+
+
+_BOOT_ID = _boot_id()
+# CLOCK_MONOTONIC is one clock for every process of a Linux machine and never jumps (an NTP
+# step of the wall clock would otherwise open or close the budget); it restarts at boot, so
+# the state is tagged with the boot id. Elsewhere: the wall clock.
+CLOCK_ID, _clock = (f"monotonic:{_BOOT_ID}", time.monotonic) if _BOOT_ID else ("wall", time.time)
 
 
 class FileLimiter(_Limiter):
-    """The embedded default: state files under an exclusive flock, shared by local processes."""
+    """The embedded default: shared by all processes of one machine (RATE_LIMIT_DIR must be local)."""
+
+    backend = "file"
 
     def __init__(self, directory: Path):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
 
-    def _locked(self, source: str, change):
+    def _locked(self, source: str, change: Callable[[dict, float], tuple]):
+        """Run `change(state, now) -> (result, new_state or None)` under the source's lock."""
+        self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"{source}.json"
         with open(self.directory / f"{source}.lock", "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                state = json.loads(path.read_text()) if path.exists() and path.stat().st_size else {}
-                result, new_state = change(state, time.time())
-                if new_state is not None:
-                    tmp = path.with_suffix(".tmp")
-                    tmp.write_text(json.dumps(new_state))
-                    tmp.replace(path)
-                return result
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            now = _clock()
+            result, new_state = change(self._load(path, now), now)
+            if new_state is not None:
+                self._store(path, new_state)
+            return result
+
+    @staticmethod
+    def _store(path: Path, state: dict) -> None:
+        """Replace the state file whole (write, then rename), so no reader sees half of it."""
+        tmp = path.with_name(f"{path.name}.tmp")
+        tmp.write_text(json.dumps(state))
+        os.replace(tmp, path)
+
+    @classmethod
+    def _load(cls, path: Path, now: float) -> dict:
+        """The state; fresh after a reboot (the plan limit is kept); fail-safe when unreadable."""
+        try:
+            state = json.loads(path.read_text())
+            if not isinstance(state, dict):
+                raise ValueError("not a JSON object")
+        except FileNotFoundError:
+            return {"clock": CLOCK_ID}
+        except ValueError as exc:
+            # Unknown past: pause the source one full window rather than risk a burst.
+            logger.warning("rate-limit state %s unreadable (%s): pausing it one window", path, exc)
+            state = {"clock": CLOCK_ID, "penalty": now + window_seconds()}
+            cls._store(path, state)
+            return state
+        if state.get("clock") != CLOCK_ID:
+            return {"clock": CLOCK_ID, "limit": state.get("limit")}
+        return state
 
     def _try_reserve(self, source: str, weight: int, budget: Budget) -> float:
-        def change(state, now):
-            log = [e for e in state.get("log", []) if e[0] > now - WINDOW_SECONDS - WINDOW_MARGIN_SECONDS]
+        def change(state: dict, now: float):
+            log = [e for e in state.get("log", []) if e[0] + window_seconds() > now]
             limit = state.get("limit") or budget.per_minute
-            wait = decide(now, log, state.get("last", 0.0), state.get("penalty", 0.0), weight, budget, limit)
+            wait = decide(now, log, state.get("last"), state.get("penalty", 0.0), weight, budget, limit)
             if wait > 0:
                 return wait, None
-            return 0.0, {**state, "log": log + [[now, weight]], "last": now}
+            return 0.0, {**state, "log": [*log, [now, weight]], "last": now}
 
         return self._locked(source, change)
 
     def penalize(self, source: str, seconds: float) -> None:
         default_budget(source)
-        self._locked(source, lambda s, now: (None, {**s, "penalty": max(s.get("penalty", 0.0), now + seconds)}))
+        seconds = _check_penalty(seconds)
 
-    def set_calls_per_minute(self, source: str, calls: int) -> None:
+        def change(state: dict, now: float):
+            return None, {**state, "penalty": max(state.get("penalty", 0.0), now + seconds)}
+
+        self._locked(source, change)
+
+    def set_calls_per_minute(self, source: str, n: int) -> None:
         default_budget(source)
-        self._locked(source, lambda s, now: (None, {**s, "limit": int(calls)}))
-
-    def _get_override(self, source: str) -> int | None:
-        return self._locked(source, lambda s, now: (s.get("limit"), None))
+        n = _positive_int(n, "calls per minute")
+        self._locked(source, lambda state, now: (None, {**state, "limit": n}))
 
     def usage(self, source: str) -> dict:
         budget = default_budget(source)
 
-        def read(state, now):
+        def read(state: dict, now: float):
             used = sum(w for at, w in state.get("log", []) if at > now - WINDOW_SECONDS)
             penalty = state.get("penalty", 0.0)
+            until = time.time() + (penalty - now) if penalty > now else None
             limit = state.get("limit") or budget.per_minute
-            return _usage(used, limit, budget, penalty if penalty > now else None), None
+            return _usage(used, limit, budget, until, self.backend), None
 
         return self._locked(source, read)
 
 
+# --- Redis: one Lua script per step, on Redis's clock ------------------------------------------
+
+# KEYS: 1 log (sorted set: member "<token>:<weight>", score = reserved at), 2 last reservation,
+# 3 penalty end, 4 plan limit. ARGV: 1 weight, 2 default limit, 3 spacing incl. margin (s),
+# 4 window incl. margin (s), 5 unique token. Returns "0" (reserved), "-1" (weight larger than
+# the limit: can never go) or the seconds to wait. Same algorithm as decide().
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local penalty = tonumber(redis.call('GET', KEYS[3]) or '0')
-if penalty > now then return tostring(penalty - now) end
-local spacing = tonumber(ARGV[3])
-local last = tonumber(redis.call('GET', KEYS[2]) or '0')
-if spacing > 0 and last + spacing > now then return tostring(last + spacing - now) end
-local window = tonumber(ARGV[4])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. tostring(now - window))
-local limit = tonumber(redis.call('GET', KEYS[4]) or ARGV[2])
 local weight = tonumber(ARGV[1])
+local limit = tonumber(redis.call('GET', KEYS[4]) or ARGV[2])
+if weight > limit then return '-1' end
+local wait = tonumber(redis.call('GET', KEYS[3]) or '0') - now
+local spacing = tonumber(ARGV[3])
+local last = redis.call('GET', KEYS[2])
+if spacing > 0 and last then wait = math.max(wait, tonumber(last) + spacing - now) end
+local span = tonumber(ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.6f', now - span))
 local entries = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
-local used = 0
-for i = 1, #entries, 2 do used = used + tonumber(string.match(entries[i], ':(%d+)$')) end
-if used + weight > limit then
-  local excess = used + weight - limit
-  for i = 1, #entries, 2 do
-    excess = excess - tonumber(string.match(entries[i], ':(%d+)$'))
-    if excess <= 0 then return tostring(tonumber(entries[i + 1]) + window - now + 0.001) end
-  end
-  return tostring(window)
+local excess = weight - limit
+for i = 1, #entries, 2 do excess = excess + tonumber(string.match(entries[i], ':(%d+)$')) end
+local i = 1
+while excess > 0 do
+  excess = excess - tonumber(string.match(entries[i], ':(%d+)$'))
+  wait = math.max(wait, tonumber(entries[i + 1]) + span - now)
+  i = i + 2
 end
-redis.call('ZADD', KEYS[1], now, ARGV[5] .. ':' .. ARGV[1])
-redis.call('SET', KEYS[2], tostring(now))
-redis.call('EXPIRE', KEYS[1], math.ceil(window) + 5)
-redis.call('EXPIRE', KEYS[2], math.ceil(window) + 5)
+if wait > 0 then return string.format('%.6f', wait) end
+local stamp = string.format('%.6f', now)
+local ttl = math.ceil(math.max(span, spacing) * 1000) + 1000
+redis.call('ZADD', KEYS[1], stamp, ARGV[5] .. ':' .. ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ttl)
+redis.call('SET', KEYS[2], stamp, 'PX', ttl)
 return '0'
 """
 
-
+# KEYS: 1 penalty end. ARGV: 1 seconds. Keeps the later of the current and the new end.
 _PENALIZE = """
 local t = redis.call('TIME')
 local untl = tonumber(t[1]) + tonumber(t[2]) / 1000000 + tonumber(ARGV[1])
 if untl > tonumber(redis.call('GET', KEYS[1]) or '0') then
-  redis.call('SET', KEYS[1], tostring(untl), 'EX', math.ceil(tonumber(ARGV[1])) + 5)
+  redis.call('SET', KEYS[1], string.format('%.6f', untl), 'PX', math.ceil(tonumber(ARGV[1]) * 1000) + 1000)
 end
 return 1
 """
 
+# KEYS as _RESERVE. ARGV: 1 window (s). Returns {used weight, plan limit or '', penalty end or '', now}.
+_USAGE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local entries = redis.call('ZRANGEBYSCORE', KEYS[1], string.format('(%.6f', now - tonumber(ARGV[1])), '+inf')
+local used = 0
+for i = 1, #entries do used = used + tonumber(string.match(entries[i], ':(%d+)$')) end
+return {tostring(used), redis.call('GET', KEYS[4]) or '', redis.call('GET', KEYS[3]) or '', string.format('%.6f', now)}
+"""
+
 
 class RedisLimiter(_Limiter):
-    """Shared by every machine: the check and the reservation are one Lua script on Redis time."""
+    """Shared by every machine: check and reservation are one Lua script on Redis's clock.
+
+    Fails closed: with Redis unreachable, acquire() raises redis's ConnectionError rather
+    than calling without the shared budget.
+    """
+
+    backend = "redis"
 
     def __init__(self, url: str):
         import redis
 
-        self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30)
         self._reserve = self.redis.register_script(_RESERVE)
         self._penalize = self.redis.register_script(_PENALIZE)
+        self._usage = self.redis.register_script(_USAGE)
 
     @staticmethod
-    def _keys(source: str) -> list[str]:
-        base = f"tradingbot:ratelimit:{source}"
+    def keys(source: str) -> list[str]:
+        """log, last, penalty, limit; the {source} hash tag keeps them in one Redis Cluster slot."""
+        base = f"{KEY_PREFIX}{{{source}}}"
         return [f"{base}:log", f"{base}:last", f"{base}:penalty", f"{base}:limit"]
 
     def _try_reserve(self, source: str, weight: int, budget: Budget) -> float:
-        spacing = budget.min_interval_seconds + SPACING_MARGIN_SECONDS if budget.min_interval_seconds else 0
-        args = [weight, budget.per_minute, spacing, WINDOW_SECONDS + WINDOW_MARGIN_SECONDS, uuid.uuid4().hex]
-        return float(self._reserve(keys=self._keys(source), args=args))
+        args = [weight, budget.per_minute, spacing_seconds(budget), window_seconds(), uuid.uuid4().hex]
+        wait = float(self._reserve(keys=self.keys(source), args=args))
+        if wait < 0:
+            raise ValueError(f"{source}: weight {weight} exceeds the whole per-minute budget")
+        return wait
 
     def penalize(self, source: str, seconds: float) -> None:
-        """No call for `source` until now + seconds (Redis time); a longer penalty is kept."""
         default_budget(source)
-        self._penalize(keys=[self._keys(source)[2]], args=[seconds])
+        seconds = _check_penalty(seconds)
+        if seconds > 0:
+            self._penalize(keys=[self.keys(source)[2]], args=[repr(seconds)])
 
-    def set_calls_per_minute(self, source: str, calls: int) -> None:
+    def set_calls_per_minute(self, source: str, n: int) -> None:
         default_budget(source)
-        self.redis.set(self._keys(source)[3], int(calls))
-
-    def _get_override(self, source: str) -> int | None:
-        raw = self.redis.get(self._keys(source)[3])
-        return int(raw) if raw else None
+        self.redis.set(self.keys(source)[3], _positive_int(n, "calls per minute"))
 
     def usage(self, source: str) -> dict:
         budget = default_budget(source)
-        seconds_now, micros = self.redis.time()
-        now = seconds_now + micros / 1e6
-        log_key, _, penalty_key, _ = self._keys(source)
-        members = self.redis.zrangebyscore(log_key, now - WINDOW_SECONDS, "+inf")
-        used = sum(int(m.decode().rsplit(":", 1)[1]) for m in members)
-        penalty = float(self.redis.get(penalty_key) or 0)
-        return _usage(used, self.limit(source), budget, penalty if penalty > now else None)
+        used, limit, penalty, now = (raw.decode() for raw in self._usage(keys=self.keys(source), args=[WINDOW_SECONDS]))
+        until = float(penalty) if penalty and float(penalty) > float(now) else None
+        return _usage(int(used), int(limit) if limit else budget.per_minute, budget, until, self.backend)
 
 
-def _usage(used: int, limit: int, budget: Budget, penalized_until: float | None) -> dict:
-    return {
-        "used_last_60s": used,
-        "limit_per_minute": limit,
-        "min_interval_seconds": budget.min_interval_seconds,
-        "penalized_until": penalized_until,
-    }
-
-
-_instances: dict[tuple, _Limiter] = {}
-_lock = threading.Lock()
+_instances: dict[tuple[str, str], _Limiter] = {}
+_instances_lock = threading.Lock()
 
 
 def get_limiter() -> _Limiter:
-    """The Redis limiter when REDIS_URL is set, else the file-locked one (read at call time)."""
-    key = ("redis", settings.REDIS_URL) if settings.REDIS_URL else ("file", str(settings.RATE_LIMIT_DIR))
-    with _lock:
+    """The Redis limiter when settings.REDIS_URL is set, else the file one in RATE_LIMIT_DIR.
+
+    Settings are read at every call (tests override them); one instance per URL or directory.
+    """
+    url = settings.REDIS_URL
+    key = ("redis", url) if url else ("file", str(settings.RATE_LIMIT_DIR))
+    with _instances_lock:
         if key not in _instances:
-            _instances[key] = RedisLimiter(key[1]) if key[0] == "redis" else FileLimiter(Path(key[1]))
+            _instances[key] = RedisLimiter(url) if url else FileLimiter(Path(key[1]))
         return _instances[key]
