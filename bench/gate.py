@@ -25,31 +25,13 @@ def main() -> None:
     args = parse_args()
     env = bench_env()
 
-    def manage(*a):
-        return subprocess.run(
-            [PY, "manage.py", *a],
-            cwd=ROOT,
-            env=env,
-            check=True,  # noqa: E731
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
+    def manage(*argv: str) -> str:
+        done = subprocess.run([PY, "manage.py", *argv], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+        return done.stdout.strip()
 
     manage("migrate", "--noinput", "-v0")
     manage("fetch_intel", "--force")
-    subprocess.run(
-        [
-            PY,
-            "manage.py",
-            "shell",
-            "-c",
-            "from django.contrib.auth.models import User; User.objects.get_or_create(username='bench')",
-        ],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    manage("shell", "-c", "from django.contrib.auth.models import User; User.objects.get_or_create(username='bench')")
     env["BENCH_TOKEN"] = manage("create_api_token", "bench")
     env["BENCH_RUN"] = str(int(time.time()))
     server = subprocess.Popen(

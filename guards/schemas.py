@@ -25,9 +25,10 @@ class EvaluateIn(Schema):
     @field_validator("symbol")
     @classmethod
     def _symbol(cls, value: str) -> str:
-        if not SYMBOL.match(value):
+        symbol = value.strip().upper()  # exchanges treat pair names case-insensitively; we store them upper-case
+        if not SYMBOL.match(symbol):
             raise ValueError("must be an exchange pair name such as BTCUSDT (A-Z, 0-9)")
-        return value
+        return symbol
 
 
 class GuardOut(Schema):

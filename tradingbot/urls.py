@@ -10,6 +10,9 @@ def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
+admin.site.site_header = admin.site.site_title = "Guard control plane"
+admin.site.index_title = "Operations"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -72,3 +72,13 @@ def test_evaluations_and_events_are_read_only_in_admin(client, operator, bot):
 )
 def test_admin_lists_open(client, operator, page):
     assert client.get(f"/admin/guards/{page}/").status_code == 200
+
+
+@pytest.mark.parametrize("mode, label", [("simulated", "simulated market data"), ("live", "live market data")])
+def test_every_admin_page_says_where_market_data_comes_from(client, operator, settings, mode, label):
+    settings.MARKET_DATA = mode
+    for page in ("/admin/", "/admin/guards/marketsnapshot/", "/admin/guards/guardevent/"):
+        html = client.get(page).content.decode()
+        banner = re.search(r'<span id="market-data-mode"[^>]*>([^<]+)</span>', html)
+        assert banner and banner.group(1) == label, page
+        assert "Guard control plane" in html

@@ -57,6 +57,13 @@ def test_whale_cvd_exactly_zero_allows_long(bot):
     assert bot(URL, {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 10}).json()["allowed"] is True
 
 
+def test_lower_case_symbol_is_read_as_the_exchange_pair(bot):
+    store_whale_flow([-300_000])
+    body = bot(URL, {"symbol": " btcusdt", "direction": "LONG", "base_size": 10, "signal_id": "lc"}).json()
+    assert body["blocked_by"] == "WHALE_INTENT_FILTER"  # the BTCUSDT flow was found
+    assert Evaluation.objects.get(signal_id="lc").symbol == "BTCUSDT"
+
+
 def test_repeat_signal_id_returns_first_answer_and_records_nothing(bot):
     store_whale_flow([-300_000])
     first = bot(URL, {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 500, "signal_id": "again"}).json()
