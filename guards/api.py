@@ -17,6 +17,7 @@ from guards import holds, services, trades
 from guards.domain.types import Direction
 from guards.models import ApiToken
 from guards.schemas import (
+    SMALLEST_AMOUNT,
     ErrorOut,
     EvaluateIn,
     EvaluateOut,
@@ -96,9 +97,9 @@ def evaluate_signal(request: HttpRequest, payload: EvaluateIn):
     signal = services.SignalRequest(
         symbol=payload.symbol,
         direction=Direction(payload.direction),
-        base_size=Decimal(str(payload.base_size)),
+        base_size=_decimal(payload.base_size),
         strategy=payload.strategy or "",
-        price=Decimal(str(payload.price)) if payload.price is not None else None,
+        price=_decimal(payload.price) if payload.price is not None else None,
         signal_id=payload.signal_id,
     )
     return services.evaluate_signal(request=signal, now=timezone.now())
@@ -140,7 +141,8 @@ def report_trade(request: HttpRequest, payload: TradeIn):
 
 
 def _decimal(value: float) -> Decimal:
-    return Decimal(str(value))
+    """A JSON amount as the exact Decimal it is stored as (8 decimals), so the first answer is the stored one."""
+    return Decimal(str(value)).quantize(SMALLEST_AMOUNT)
 
 
 @api.get("/health", response=HealthOut, url_name="health", summary="Liveness and database check")

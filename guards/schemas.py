@@ -4,20 +4,64 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator
 
 SYMBOL = re.compile(r"^[A-Z0-9]{2,20}$")
+
+# Times a trading bot can mean: anything else is a typo, and near the calendar's ends an hour's
+# hold would overflow. Amounts fit the stored numeric(24, 8): 16 integer digits, 8 decimals.
+EARLIEST = datetime(2009, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+MAX_AMOUNT = 1e15
+SMALLEST_AMOUNT = Decimal("0.00000001")
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("must be an ISO-8601 time with a timezone, e.g. 2026-11-24T12:00:00Z")
+    try:
+        utc = value.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+05:00
+        utc = None
+    if utc is None or not EARLIEST < utc < LATEST:
+        raise ValueError("must be a time between 2009 and 2100")
+    return utc
+
+
+def _number_not_bool(value: Any) -> Any:
+    """JSON true/false is not an amount (pydantic's lax mode would read it as 1/0)."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true/false")
+    return value
+
+
+def _storable(value: float) -> float:
+    """A positive amount that would round to 0 at 8 decimals is refused, not stored as 0."""
+    if value != 0 and Decimal(str(abs(value))).quantize(SMALLEST_AMOUNT) == 0:
+        raise ValueError(f"is too small: amounts are kept to {SMALLEST_AMOUNT}")
+    return value
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+Amount = Annotated[
+    float,
+    BeforeValidator(_number_not_bool),
+    Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT, allow_inf_nan=False),
+    AfterValidator(_storable),
+]
+Price = Annotated[Amount, Field(gt=0)]
 
 
 class EvaluateIn(Schema):
     symbol: str = Field(description="Exchange pair, e.g. BTCUSDT")
     direction: Literal["LONG", "SHORT"]
-    base_size: float = Field(gt=0, allow_inf_nan=False, description="Position size before guards (USD)")
+    base_size: Price = Field(description="Position size before guards (USD)")
     strategy: str | None = Field(default=None, max_length=64)
-    price: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    price: Price | None = None
     signal_id: str | None = Field(default=None, min_length=1, max_length=128)
 
     model_config = {"extra": "forbid", "strict": False}
@@ -67,16 +111,6 @@ class HealthOut(Schema):
     time: str
 
 
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("must be an ISO-8601 time with a timezone, e.g. 2026-11-24T12:00:00Z")
-    return value.astimezone(timezone.utc)
-
-
-AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
-Price = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-
-
 class TradeIn(Schema):
     trade_id: str = Field(min_length=1, max_length=128)
     signal_id: str | None = Field(default=None, max_length=128)
@@ -87,7 +121,7 @@ class TradeIn(Schema):
     exit_price: Price
     opened_at: AwareDatetime
     closed_at: AwareDatetime
-    pnl: float = Field(allow_inf_nan=False, description="Realised P&L in USD")
+    pnl: Amount = Field(description="Realised P&L in USD")
 
     model_config = {"extra": "forbid"}
 

@@ -102,6 +102,10 @@ def test_stale_whale_data_fails_open(bot):
         ({"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1, "price": 0}, "price"),
         ({"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1, "signal_id": ""}, "signal_id"),
         ({"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1, "colour": "red"}, "colour"),
+        ({"symbol": "BTCUSDT", "direction": "LONG", "base_size": True}, "base_size"),
+        ({"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1e300}, "base_size"),  # past numeric(24, 8)
+        ({"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1e-9}, "base_size"),  # would be stored as 0
+        ({"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1, "price": 1e16}, "price"),
     ],
 )
 def test_invalid_input_is_400_naming_the_field(bot, body, field):

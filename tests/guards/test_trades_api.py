@@ -45,6 +45,24 @@ def test_repeat_trade_id_returns_stored_trade_without_duplicate(bot):
     assert Trade.objects.count() == 1
 
 
+@pytest.mark.parametrize(
+    "overrides, stored",
+    [
+        ({"pnl": -1e15, "size": 1e15}, {"pnl": Decimal("-1000000000000000"), "size": Decimal("1000000000000000")}),
+        ({"pnl": 0.1 + 0.2}, {"pnl": Decimal("0.30000000")}),  # float noise rounds to the stored 8 decimals
+        ({"pnl": "-12.5", "size": "0.00000001"}, {"pnl": Decimal("-12.5"), "size": Decimal("0.00000001")}),
+    ],
+)
+def test_amounts_at_the_edges_are_stored_and_answered_as_stored(bot, overrides, stored):
+    response = bot(URL, trade_body(**overrides))
+    assert response.status_code == 201
+    trade = Trade.objects.get(trade_id="t-1")
+    for field, value in stored.items():
+        assert getattr(trade, field) == value
+        assert Decimal(str(response.json()[field])) == value
+    assert bot(URL, trade_body(**overrides)).json() == response.json()
+
+
 def test_trade_closes_the_tracked_position_with_the_same_id(bot):
     from django.utils import timezone
 
@@ -73,6 +91,12 @@ def test_trade_closes_the_tracked_position_with_the_same_id(bot):
         ({"closed_at": "2026-11-24T09:00:00Z"}, "closed_at"),
         ({"closed_at": "yesterday"}, "closed_at"),
         ({"pnl": None}, "pnl"),
+        ({"pnl": -1e16}, "pnl"),
+        ({"pnl": False}, "pnl"),
+        ({"size": 1e30}, "size"),
+        ({"size": 0.000000001}, "size"),
+        ({"opened_at": "0001-01-01T00:00:00+05:00"}, "opened_at"),
+        ({"closed_at": "9999-12-31T23:59:59Z"}, "closed_at"),
     ],
 )
 def test_invalid_trade_is_400_naming_the_field(bot, overrides, field):
