@@ -118,11 +118,9 @@ def _store_buckets(symbol, source, orders: list[TakerOrder], floor_cents, resume
 
 def _advance_cursor(symbol: str, old_resume: int | None, resume_from: int, now: datetime) -> bool:
     if old_resume is None:
-        try:
+        try:  # create, never update: a fetch that raced us here has stored its orders already
             with transaction.atomic():
-                TradeCursor.objects.update_or_create(
-                    symbol=symbol, defaults={"resume_from": resume_from, "updated_at": now}
-                )
+                TradeCursor.objects.create(symbol=symbol, resume_from=resume_from, updated_at=now)
             return True
         except IntegrityError:
             return False
@@ -250,7 +248,7 @@ def fetch_taker_flow(*, market, symbol: str, now: datetime) -> tuple[dict, dict]
     share = taker_buy_share(data)
     keep = ("buy_vol_usd", "sell_vol_usd", "buy_ratio", "sell_ratio")
     raw = {k: data[k] for k in keep if isinstance(data, dict) and k in data}
-    return {"buy_share": str(round(share, 6)), "range": window}, raw
+    return {"buy_share": str(share), "range": window}, raw  # exact: the guard compares it with a boundary
 
 
 def fetch_max_pain(*, market, symbol: str, now: datetime) -> tuple[dict, dict]:

@@ -56,6 +56,8 @@ def parse_heatmap(data: Any) -> Heatmap:
         raw_cells, raw_candles = data["liquidation_leverage_data"], data["price_candlesticks"]
     except (KeyError, TypeError):
         raise MalformedPayload("heatmap lacks y_axis, liquidation_leverage_data or price_candlesticks") from None
+    if not isinstance(raw_cells, list) or not isinstance(raw_candles, list):
+        raise MalformedPayload("heatmap liquidation_leverage_data and price_candlesticks must be lists")
     candles = [_candle(row) for row in raw_candles]
     if not candles or not y_axis:
         raise MalformedPayload("heatmap has no price candles or no price rows")

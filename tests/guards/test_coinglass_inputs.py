@@ -43,7 +43,7 @@ def test_every_input_ingested_with_the_key_header(fake_coinglass):
     assert fake_coinglass.calls(PATHS["heatmap"])[0]["query"] == {"symbol": "BTC", "range": "3d"}
     assert latest(inputs.FEAR_GREED).derived["value"] == "81"
     share = Decimal("1112108532.17") / (Decimal("1112108532.17") + Decimal("1068220541.04"))
-    assert latest(inputs.TAKER_FLOW).derived == {"buy_share": str(round(share, 6)), "range": "1h"}
+    assert latest(inputs.TAKER_FLOW).derived == {"buy_share": str(share), "range": "1h"}
     assert latest(inputs.MAX_PAIN).derived == {"max_pain_price": str(int(97000 * 1.06)), "expiry": "2035-12-30"}
     y = heatmap_data("BTC")["y_axis"]  # rows 70+71 merge (2.51M + 1.51M); row 30 (1.81M); row 90 is 4% away
     merged = (Decimal(str(y[70])) * Decimal("2510000") + Decimal(str(y[71])) * Decimal("1510000")) / Decimal("4020000")
@@ -169,3 +169,23 @@ def test_failed_plan_lookup_is_not_repeated_on_every_fetch(fake_coinglass, fake_
     ingest.fetch_intel(symbols=["BTCUSDT"], now=timezone.now(), force=True)
     assert len(fake_coinglass.calls(PATHS["subscription"])) == 1
     assert SourcePlan.objects.get(source="coinglass").level == ""
+
+
+@pytest.mark.parametrize(
+    "buy_usd, sell_usd, direction, blocked",
+    [
+        ("39999996", "60000004", "LONG", True),  # share 0.39999996: below 0.40 even though it rounds to it
+        ("40000000", "60000000", "LONG", False),  # exactly 0.40 allows
+        ("60000004", "39999996", "SHORT", True),  # 0.60000004 is above 1 - 0.40
+    ],
+)
+def test_taker_share_is_judged_exactly_not_rounded(fake_coinglass, bot, buy_usd, sell_usd, direction, blocked):
+    fake_coinglass.always(
+        PATHS["taker"], body={"code": "0", "data": {"symbol": "BTC", "buy_vol_usd": buy_usd, "sell_vol_usd": sell_usd}}
+    )
+    assert fetch(inputs.TAKER_FLOW) == ("ok", "")
+    body = bot("/api/v1/signals/evaluate", {"symbol": "BTCUSDT", "direction": direction, "base_size": 100}).json()
+    taker = body["guards"][0]
+    assert taker["guard"] == "TAKER_AGGRESSION"
+    assert (body["blocked_by"] == "TAKER_AGGRESSION") is blocked
+    assert Decimal(taker["data"]["taker_buy_share"]) == Decimal(buy_usd) / (Decimal(buy_usd) + Decimal(sell_usd))

@@ -52,6 +52,9 @@ def test_current_price_is_the_last_candle_close_and_numbers_are_coerced():
         ({"y_axis": [1.0], "liquidation_leverage_data": []}, "lacks"),
         ({"y_axis": [1.0], "liquidation_leverage_data": [], "price_candlesticks": []}, "no price candles"),
         ([1, 2], "not an object"),
+        ({"y_axis": [1.0], "liquidation_leverage_data": None, "price_candlesticks": CANDLES}, "must be lists"),
+        ({"y_axis": [1.0], "liquidation_leverage_data": [], "price_candlesticks": None}, "must be lists"),
+        ({"y_axis": None, "liquidation_leverage_data": [], "price_candlesticks": CANDLES}, "lacks"),
     ],
 )
 def test_malformed_heatmaps_are_rejected(data, problem):
