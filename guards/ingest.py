@@ -90,7 +90,7 @@ def _record_failure(market, symbol, kind, exc: errors.MarketDataError, started, 
     outcome = _outcome_for(exc)
     if isinstance(exc, errors.PlanInsufficient):
         _mark_not_in_plan(market, kind, now)
-    if isinstance(exc, errors.RateLimited):
+    if isinstance(exc, errors.RateLimited) and not isinstance(exc, errors.BudgetBusy):
         _back_off(market.source_of(kind), exc)
     _record_health(market, symbol, kind, outcome, exc.reason_code, str(exc), started, now)
     logger.warning(

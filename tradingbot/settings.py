@@ -194,6 +194,10 @@ BINANCE_WEIGHT_PER_MINUTE = env_int("BINANCE_WEIGHT_PER_MINUTE", 1200)
 HTTP_CONNECT_TIMEOUT_SECONDS = env_float("HTTP_CONNECT_TIMEOUT_SECONDS", 5.0)
 HTTP_READ_TIMEOUT_SECONDS = env_float("HTTP_READ_TIMEOUT_SECONDS", 15.0)
 HTTP_RETRIES = env_int("HTTP_RETRIES", 2)
+# A fetch waits for the shared rate budget at most this long (a full 60 s window and change);
+# a longer pause (Retry-After of a ban) fails the fetch as rate limited at once instead of
+# holding a worker, and the next scheduled fetch tries again.
+MARKET_DATA_MAX_WAIT_SECONDS = env_float("MARKET_DATA_MAX_WAIT_SECONDS", 75.0)
 # Pages of aggTrades (weight 20 each) one fetch may read; a backlog continues next cycle.
 BINANCE_AGGTRADES_MAX_PAGES = env_int("BINANCE_AGGTRADES_MAX_PAGES", 40)
 

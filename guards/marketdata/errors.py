@@ -26,6 +26,12 @@ class RateLimited(MarketDataError):
     retryable = True
 
 
+class BudgetBusy(RateLimited):
+    """Our own shared limiter would make this call wait too long (a ban's pause, a full window).
+
+    Not an answer from the source, so it never extends the source's back-off."""
+
+
 class NotFound(MarketDataError):
     reason_code = "NOT_FOUND"
 

@@ -16,7 +16,7 @@ import requests
 from django.conf import settings
 
 from guards.marketdata import errors
-from guards.marketdata.limiter import get_limiter
+from guards.marketdata.limiter import LimiterBusy, get_limiter
 
 logger = logging.getLogger("guards.marketdata")
 
@@ -61,7 +61,13 @@ def get_json(
 
 
 def _get_once(session, url, *, source, params, headers, weight) -> HttpAnswer:
-    get_limiter().acquire(source, weight=weight)
+    try:
+        get_limiter().acquire(source, weight=weight, max_wait_seconds=settings.MARKET_DATA_MAX_WAIT_SECONDS)
+    except LimiterBusy as busy:
+        raise errors.BudgetBusy(
+            f"{source} {_path(url)}: shared rate budget busy for {busy.wait_seconds:.0f} s",
+            retry_after_seconds=busy.wait_seconds,
+        ) from None
     timeout = (settings.HTTP_CONNECT_TIMEOUT_SECONDS, settings.HTTP_READ_TIMEOUT_SECONDS)
     try:
         response = session.get(url, params=params, headers=headers, timeout=timeout)

@@ -189,3 +189,16 @@ def test_taker_share_is_judged_exactly_not_rounded(fake_coinglass, bot, buy_usd,
     assert taker["guard"] == "TAKER_AGGRESSION"
     assert (body["blocked_by"] == "TAKER_AGGRESSION") is blocked
     assert Decimal(taker["data"]["taker_buy_share"]) == Decimal(buy_usd) / (Decimal(buy_usd) + Decimal(sell_usd))
+
+
+def test_a_long_binance_ban_fails_its_fetches_at_once_and_coinglass_goes_on(fake_coinglass, fake_binance):
+    get_limiter().penalize("binance", 7200)  # a 418 said Retry-After: 7200
+    penalized_until = get_limiter().usage("binance")["penalized_until"]
+    report = ingest.fetch_intel(symbols=["BTCUSDT"], now=timezone.now())
+    outcomes = {k: (o, r) for _, k, o, r in report.outcomes}
+    assert outcomes[inputs.WHALE_FLOW] == outcomes[inputs.PRICE_BARS] == ("rate_limited", "RATE_LIMITED")
+    assert fake_binance.requests == []  # nothing sent while banned
+    assert all(outcomes[k] == ("ok", "") for k in PATH_OF)  # not held up behind the ban
+    assert get_limiter().usage("binance")["penalized_until"] == pytest.approx(penalized_until, abs=1)  # not extended
+    health = DataHealthEvent.objects.get(kind=inputs.WHALE_FLOW)
+    assert "busy for 7200 s" in health.detail
