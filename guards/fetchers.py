@@ -6,6 +6,7 @@ raises a typed MarketDataError (or MalformedPayload) on failure; ingest.run_fetc
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
@@ -28,7 +29,9 @@ HEATMAP_RANGE = "3d"
 # How old a source's own latest timestamp may be before the fetch counts as stale. Only minute
 # prices are judged: the daily Fear & Greed and the heatmap's candle interval vary too much
 # by plan and range to call an old point wrong (their times are kept in `data_time`).
-STALE_AFTER = {inputs.PRICE_BARS: timedelta(minutes=10)}
+# Whale flow is judged by how far its reading has got: a backlog (more trades than a fetch may
+# read) leaves the window's summary behind the market.
+STALE_AFTER = {inputs.PRICE_BARS: timedelta(minutes=10), inputs.WHALE_FLOW: timedelta(minutes=10)}
 
 
 def data_time_fields(kind: str, data_time: datetime, now: datetime) -> dict[str, str]:
@@ -43,22 +46,28 @@ def data_time_fields(kind: str, data_time: datetime, now: datetime) -> dict[str,
 # --- Whale and retail flow (aggTrades, incremental by fromId) ---------------------------------
 
 
+@dataclass(frozen=True)
+class NewOrders:
+    """What one read of aggTrades found, and where the next read resumes."""
+
+    orders: list[TakerOrder]  # complete taker orders, oldest first (the trailing one held back)
+    resume_from: int | None  # aggregate id the next read starts at
+    old_resume: int | None  # the cursor as this read found it (for the conditional update)
+    caught_up: bool  # False: the page limit stopped the read before the present (a backlog)
+    last_trade_ms: int | None  # time of the newest row read
+
+
 def fetch_whale_flow(*, market, symbol: str, now: datetime) -> tuple[dict, dict]:
     """Read new aggTrades since the cursor, store them as minute buckets, summarise the window."""
-    max_pages = settings.BINANCE_AGGTRADES_MAX_PAGES
     params = selectors.active_parameters()
     threshold_cents = to_cents(params.decimal(WHALE_THRESHOLD))
     window_start = _minute_floor(now) - timedelta(minutes=params.integer("whale_window_minutes"))
-    orders, resume_from, old_resume = _read_new_orders(market, symbol, window_start, now, max_pages)
-    _store_buckets(
-        symbol,
-        market.source_of(inputs.WHALE_FLOW),
-        orders,
-        detail_floor_cents(threshold_cents),
-        resume_from,
-        old_resume,
-        now,
-    )
+    read = _read_new_orders(market, symbol, window_start, now, settings.BINANCE_AGGTRADES_MAX_PAGES)
+    source = market.source_of(inputs.WHALE_FLOW)
+    _store_buckets(symbol, source, read, detail_floor_cents(threshold_cents), now)
+    data_time = now if read.caught_up else _utc_ms(read.last_trade_ms or int(window_start.timestamp() * 1000))
+    if not read.caught_up and data_time < window_start:
+        _skip_backlog(symbol, read.resume_from)
     detail, minutes = _window_detail(symbol, window_start)
     split = detail.split(max(threshold_cents, detail.floor_cents))
     derived = split.as_usd() | {
@@ -67,47 +76,63 @@ def fetch_whale_flow(*, market, symbol: str, now: datetime) -> tuple[dict, dict]
         "minutes_covered": minutes,
         "threshold_version": params.version(WHALE_THRESHOLD),
         "divergent": split.divergent,
+        "caught_up": read.caught_up,
+        **data_time_fields(inputs.WHALE_FLOW, data_time, now),
     }
     return derived, {"detail": detail.to_json(), "window_start": window_start.isoformat()}
 
 
-def _read_new_orders(market, symbol: str, window_start: datetime, now: datetime, max_pages: int):
+def _read_new_orders(market, symbol: str, window_start: datetime, now: datetime, max_pages: int) -> NewOrders:
     """Page forward from the cursor (or from the window start); hold back the trailing order,
     whose remaining fills may not be published yet, so grouping stays exact across fetches."""
     cursor = TradeCursor.objects.filter(symbol=symbol).first()
-    resume = cursor.resume_from if cursor and cursor.updated_at >= window_start else None
+    old_resume = cursor.resume_from if cursor else None
+    resume = old_resume if cursor and cursor.updated_at >= window_start else None
     start_ms, now_ms = int(window_start.timestamp() * 1000), int(now.timestamp() * 1000)
-    trades, page_from = [], resume
+    trades, page_from, caught_up = [], resume, False
     for _ in range(max_pages):
         if page_from is None:  # no cursor yet: walk the window by time spans (< 1 h each, Binance's rule)
             if start_ms > now_ms:
+                caught_up = True
                 break
             end_ms = min(start_ms + 3_600_000 - 1, now_ms)
             page = market.agg_trades(symbol, start_ms=start_ms, end_ms=end_ms)
             start_ms = end_ms + 1
+            if len(page) < 1000 and end_ms == now_ms:
+                trades.extend(page)
+                caught_up = True
+                break
         else:
             page = market.agg_trades(symbol, from_id=page_from)
             if len(page) < 1000:
                 trades.extend(page)
+                caught_up = True
                 break
         trades.extend(page)
         page_from = page[-1].agg_id + 1 if page else None
     orders = group_taker_orders(trades)
+    last_ms = trades[-1].time_ms if trades else None
     if not orders:
-        return [], resume if resume is not None else None, cursor.resume_from if cursor else None
-    return orders[:-1], orders[-1].first_agg_id, cursor.resume_from if cursor else None
+        return NewOrders([], resume, old_resume, caught_up, last_ms)
+    return NewOrders(orders[:-1], orders[-1].first_agg_id, old_resume, caught_up, last_ms)
 
 
-def _store_buckets(symbol, source, orders: list[TakerOrder], floor_cents, resume_from, old_resume, now) -> None:
+def _skip_backlog(symbol: str, resume_from: int | None) -> None:
+    """The backlog is older than the whole window: drop the cursor so the next fetch reads the
+    window by time. Nothing at or after the window start has been stored, so nothing counts twice."""
+    TradeCursor.objects.filter(symbol=symbol, resume_from=resume_from).delete()
+
+
+def _store_buckets(symbol, source, read: NewOrders, floor_cents, now) -> None:
     """Add orders to minute buckets and move the cursor, atomically and only if no other worker
     moved it first (a conditional update, so concurrent fetches never count a trade twice)."""
-    if resume_from is None:
+    if read.resume_from is None:
         return
     with transaction.atomic():
-        if not _advance_cursor(symbol, old_resume, resume_from, now):
+        if not _advance_cursor(symbol, read.old_resume, read.resume_from, now):
             return
         by_minute: dict[int, list[TakerOrder]] = {}
-        for order in orders:
+        for order in read.orders:
             by_minute.setdefault(order.time_ms // MINUTE_MS, []).append(order)
         for minute, minute_orders in by_minute.items():
             _add_to_bucket(

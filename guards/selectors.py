@@ -93,7 +93,15 @@ def _reading(symbol: str, kind: str, params: Params, not_in_plan: dict[str, str]
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         problem = f"UNPARSEABLE ({type(exc).__name__}: {exc})"[:200]
         return Reading(None, fetched_at, ttl, payload["source"], problem=problem)
-    return Reading(value, fetched_at, ttl, payload["source"], detail=detail | {"snapshot_id": payload["id"]})
+    data_time = payload["derived"].get("data_time") if kind in inputs.AGED_BY_DATA_TIME else None
+    return Reading(
+        value,
+        fetched_at,
+        ttl,
+        payload["source"],
+        detail=detail | {"snapshot_id": payload["id"]},
+        data_time=parse_datetime(data_time) if data_time else None,
+    )
 
 
 def _whale_flow(payload: dict[str, Any], params: Params):

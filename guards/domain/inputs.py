@@ -22,6 +22,12 @@ MARKET_WIDE_SYMBOL = "*"
 
 ALL = tuple(TTL_SECONDS)
 
+# Inputs whose age is the age of the data itself when that is older than the fetch: a whale-flow
+# fetch that could not read all the way to the present (a backlog) describes the past, and
+# minute prices are only as fresh as their newest bar. (Fear & Greed is a daily index and the
+# heatmap's candle interval depends on plan and range: their fetch time is their age.)
+AGED_BY_DATA_TIME = frozenset({WHALE_FLOW, PRICE_BARS})
+
 # The smallest CoinGlass plan that includes each input (MARKETDATA.md "What each plan unlocks").
 PLAN_REQUIRED = {
     LIQUIDATION: "PROFESSIONAL",

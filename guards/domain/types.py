@@ -75,6 +75,13 @@ class Reading:
     source: str = ""
     problem: str | None = None
     detail: Mapping[str, Any] = field(default_factory=dict)
+    data_time: datetime | None = None  # the moment the data describes, when it lags its fetch
+
+    @property
+    def as_of(self) -> datetime | None:
+        """The earlier of fetch time and data time: what the data's age is measured from."""
+        times = [t for t in (self.fetched_at, self.data_time) if t is not None]
+        return min(times) if times else None
 
 
 @dataclass(frozen=True)
@@ -92,7 +99,8 @@ class Intel:
         """Why the data a guard needs cannot be used (SPEC §3 fail-open), or None.
 
         Missing, unparseable, or older than twice its TTL: strictly older, so data exactly
-        2x TTL old is still used.
+        2x TTL old is still used. Age runs from `Reading.as_of` (a backlog makes data older
+        than its fetch).
         """
         for kind in needs:
             reading = self.readings.get(kind)
@@ -100,9 +108,9 @@ class Intel:
                 return f"{kind}: MISSING"
             if reading.problem:
                 return f"{kind}: {reading.problem}"
-            if reading.fetched_at is None:
+            if reading.as_of is None:
                 return f"{kind}: MISSING"
-            age = (now - reading.fetched_at).total_seconds()
+            age = (now - reading.as_of).total_seconds()
             if age > 2 * reading.ttl_seconds:
                 return f"{kind}: STALE ({int(age)}s old, limit {2 * reading.ttl_seconds}s)"
         return None

@@ -1,6 +1,6 @@
 """Whale flow from Binance aggTrades, incremental by fromId, against a fake Binance on 127.0.0.1."""
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -136,3 +136,50 @@ def test_old_minute_bars_are_stored_but_recorded_stale(fake_binance):
 
 def test_current_minute_bars_are_ok(fake_binance):
     assert ingest.fetch_one(kind=inputs.PRICE_BARS, symbol="BTCUSDT", now=NOW, force=True) == ("ok", "")
+
+
+def add_trades(fake_binance, n, *, start_ms, step_ms, qty="2"):
+    for i in range(n):  # alternate sides so each row is its own taker order
+        fake_binance.add_trade("BTCUSDT", price="100000", qty=qty, time_ms=start_ms + i * step_ms, taker_buy=i % 2 == 0)
+
+
+def test_backlog_is_recorded_stale_and_the_whale_filter_fails_open_until_caught_up(fake_binance, settings, bot):
+    settings.BINANCE_AGGTRADES_MAX_PAGES = 2
+    add_trades(fake_binance, 2500, start_ms=NOW_MS - 50 * 60_000, step_ms=1000, qty="0.1")  # 2,000 reach NOW - 16m40s
+    fake_binance.add_trade("BTCUSDT", price="100000", qty="5", time_ms=NOW_MS - 5000, taker_buy=False)  # whale sell
+    fake_binance.add_trade("BTCUSDT", price="1", qty="1", time_ms=NOW_MS - 1000, taker_buy=True)  # held back
+    assert ingest.fetch_one(kind=inputs.WHALE_FLOW, symbol="BTCUSDT", now=NOW, force=True) == ("stale", "STALE_DATA")
+    snapshot = whale_snapshot()
+    assert snapshot.derived["caught_up"] is False
+    assert datetime.fromisoformat(snapshot.derived["data_time"]) == datetime.fromtimestamp(
+        (NOW_MS - 50 * 60_000 + 1999 * 1000) / 1000, tz=timezone.utc
+    )
+    body = bot("/api/v1/signals/evaluate", {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1}).json()
+    whale = body["guards"][1]
+    assert whale["decision"] == "fail_open" and "STALE" in whale["reason"]
+
+    assert ingest.fetch_one(kind=inputs.WHALE_FLOW, symbol="BTCUSDT", now=NOW, force=True) == ("ok", "")
+    assert whale_snapshot().derived["caught_up"] is True
+    body = bot("/api/v1/signals/evaluate", {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1}).json()
+    assert body["blocked_by"] == "WHALE_INTENT_FILTER"  # the 500k whale sell, now read
+    assert whale_snapshot().derived["whale_sell_usd"] == "500000.00"
+
+
+def test_backlog_older_than_the_window_is_skipped_and_nothing_counts_twice(fake_binance, settings):
+    settings.BINANCE_AGGTRADES_MAX_PAGES = 1
+    backlog_start = NOW_MS - 70 * 60_000
+    add_trades(fake_binance, 2000, start_ms=backlog_start, step_ms=100, qty="0.1")  # 10k orders, 200 s of them
+    add_trades(fake_binance, 4, start_ms=NOW_MS - 10 * 60_000, step_ms=1000)  # 200k orders inside the window
+    fake_binance.add_trade("BTCUSDT", price="1", qty="1", time_ms=NOW_MS - 1000, taker_buy=True)  # held back
+    earlier = NOW - timedelta(minutes=58)
+    assert ingest.fetch_one(kind=inputs.WHALE_FLOW, symbol="BTCUSDT", now=earlier, force=True)[0] == "stale"
+    # One page later the reading is still before the window (NOW - 60 min): the backlog is skipped
+    # and the window read by time; nothing read before counts inside the window.
+    assert ingest.fetch_one(kind=inputs.WHALE_FLOW, symbol="BTCUSDT", now=NOW, force=True)[0] == "stale"
+    assert not TradeCursor.objects.filter(symbol="BTCUSDT").exists()
+    settings.BINANCE_AGGTRADES_MAX_PAGES = 40  # the window (61 minutes: two time spans) in one read
+    assert ingest.fetch_one(kind=inputs.WHALE_FLOW, symbol="BTCUSDT", now=NOW, force=True) == ("ok", "")
+    derived = whale_snapshot().derived
+    assert derived["whale_buy_usd"] == "400000.00" and derived["whale_sell_usd"] == "400000.00"
+    assert derived["retail_buy_usd"] == "0.00" and derived["retail_sell_usd"] == "0.00"
+    assert derived["caught_up"] is True

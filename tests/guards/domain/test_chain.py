@@ -1,5 +1,7 @@
 """SPEC §3 chain: fixed order, first block ends it (later guards skipped), unusable data fails open."""
 
+from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -7,7 +9,7 @@ import pytest
 from guards.domain import inputs
 from guards.domain.chain import build_steps, run_chain
 from guards.domain.params import Params, ParamValue
-from guards.domain.types import Decision
+from guards.domain.types import Decision, Reading
 
 from .builders import NOW, intel, reading, signal, whale_split
 
@@ -16,6 +18,11 @@ STEPS = build_steps(Params({}))
 
 def decisions(result):
     return [(r.guard, r.decision) for r in result.results]
+
+
+def lagging(value, *, fetched_s: float, data_s: float) -> Reading:
+    """A whale-flow reading fetched `fetched_s` ago whose data reaches only `data_s` back."""
+    return replace(reading(value, age_seconds=fetched_s), data_time=NOW - timedelta(seconds=data_s))
 
 
 def test_default_order_is_taker_whale_fear_greed():
@@ -53,6 +60,9 @@ def test_allowed_signal_is_resized_by_fear_greed():
         (reading(whale_split(-5), age_seconds=600.001), Decision.FAIL_OPEN),  # just past 2x TTL
         (reading(None, problem="UNPARSEABLE (KeyError)"), Decision.FAIL_OPEN),
         (reading(None, problem="NOT_IN_PLAN"), Decision.FAIL_OPEN),
+        (lagging(whale_split(-5), fetched_s=10, data_s=600), Decision.BLOCK),  # backlog, data 2x TTL old
+        (lagging(whale_split(-5), fetched_s=10, data_s=601), Decision.FAIL_OPEN),  # fresh fetch, old data
+        (lagging(whale_split(-5), fetched_s=601, data_s=5), Decision.FAIL_OPEN),  # data time never makes it younger
     ],
 )
 def test_unusable_whale_data_fails_open(whale_reading, decision):
