@@ -72,6 +72,10 @@ class InputAvailability(models.Model):
     detected_at = models.DateTimeField()
     recheck_after = models.DateTimeField()
 
+    class Meta:
+        verbose_name = "input availability"
+        verbose_name_plural = "input availability (not in plan)"
+
     def __str__(self) -> str:
         return f"{self.kind}: {self.status} (needs {self.plan_required or '?'})"
 
@@ -303,6 +307,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API token"
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user}{', revoked' if self.revoked_at else ''})"
