@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_celery_beat",
     "django_htmx",
+    "ninja",  # serves the API docs' Swagger UI from our static files, not a CDN (works offline)
     "template_partials",
     "guards",
     "optimizer",

@@ -22,3 +22,18 @@ def test_openapi_is_valid_and_lists_the_bot_endpoints(client):
 
 def test_docs_page_is_served(client):
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_docs_page_loads_its_assets_from_our_static_files_not_a_cdn(client):
+    """The network may be closed (and traders' servers often are): every asset is ours."""
+    import re
+
+    from django.conf import settings
+    from django.contrib.staticfiles import finders
+
+    html = client.get("/api/v1/docs").content.decode()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert any(a.endswith("swagger-ui-bundle.js") for a in assets)
+    for asset in assets:
+        assert asset.startswith(settings.STATIC_URL), f"{asset} is not served by us"
+        assert finders.find(asset.removeprefix(settings.STATIC_URL)), f"{asset} is missing"
