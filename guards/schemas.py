@@ -46,18 +46,30 @@ def _storable(value: float) -> float:
     return value
 
 
-AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+# Constraints come before the validators, so they also reach the OpenAPI schema as JSON Schema.
+AwareDatetime = Annotated[
+    datetime, Field(description="ISO-8601 with a timezone, between 2009 and 2100"), AfterValidator(_aware)
+]
 Amount = Annotated[
     float,
-    BeforeValidator(_number_not_bool),
     Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT, allow_inf_nan=False),
+    BeforeValidator(_number_not_bool),
     AfterValidator(_storable),
 ]
-Price = Annotated[Amount, Field(gt=0)]
+Price = Annotated[
+    float,
+    Field(gt=0, le=MAX_AMOUNT, allow_inf_nan=False),
+    BeforeValidator(_number_not_bool),
+    AfterValidator(_storable),
+]
+Symbol = Annotated[
+    str,
+    Field(pattern=r"^\s*[A-Za-z0-9]{2,20}\s*$", description="Exchange pair, e.g. BTCUSDT (any case)"),
+]
 
 
 class EvaluateIn(Schema):
-    symbol: str = Field(description="Exchange pair, e.g. BTCUSDT")
+    symbol: Symbol
     direction: Literal["LONG", "SHORT"]
     base_size: Price = Field(description="Position size before guards (USD)")
     strategy: str | None = Field(default=None, max_length=64)
@@ -66,9 +78,11 @@ class EvaluateIn(Schema):
 
     model_config = {"extra": "forbid", "strict": False}
 
-    @field_validator("symbol")
+    @field_validator("symbol", mode="before")
     @classmethod
-    def _symbol(cls, value: str) -> str:
+    def _symbol(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value  # pydantic names the type error
         symbol = value.strip().upper()  # exchanges treat pair names case-insensitively; we store them upper-case
         if not SYMBOL.match(symbol):
             raise ValueError("must be an exchange pair name such as BTCUSDT (A-Z, 0-9)")
@@ -114,7 +128,7 @@ class HealthOut(Schema):
 class TradeIn(Schema):
     trade_id: str = Field(min_length=1, max_length=128)
     signal_id: str | None = Field(default=None, max_length=128)
-    symbol: str
+    symbol: Symbol
     direction: Literal["LONG", "SHORT"]
     size: Price
     entry_price: Price
@@ -125,7 +139,7 @@ class TradeIn(Schema):
 
     model_config = {"extra": "forbid"}
 
-    _symbol = field_validator("symbol")(EvaluateIn._symbol.__func__)
+    _symbol = field_validator("symbol", mode="before")(EvaluateIn._symbol.__func__)
 
     @field_validator("closed_at")
     @classmethod
@@ -152,7 +166,7 @@ class TradeOut(Schema):
 
 
 class MinHoldIn(Schema):
-    symbol: str
+    symbol: Symbol
     direction: Literal["LONG", "SHORT"]
     strategy: str = Field(min_length=1, max_length=64)
     entry_price: Price
@@ -162,7 +176,7 @@ class MinHoldIn(Schema):
 
     model_config = {"extra": "forbid"}
 
-    _symbol = field_validator("symbol")(EvaluateIn._symbol.__func__)
+    _symbol = field_validator("symbol", mode="before")(EvaluateIn._symbol.__func__)
 
 
 class ClusterOut(Schema):

@@ -37,3 +37,21 @@ def test_docs_page_loads_its_assets_from_our_static_files_not_a_cdn(client):
     for asset in assets:
         assert asset.startswith(settings.STATIC_URL), f"{asset} is not served by us"
         assert finders.find(asset.removeprefix(settings.STATIC_URL)), f"{asset} is missing"
+
+
+def test_schema_states_the_limits_the_api_enforces_as_json_schema(client):
+    schema = client.get("/api/v1/openapi.json").json()
+
+    def keys(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                yield key
+                yield from keys(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from keys(item)
+
+    assert not {"gt", "ge", "lt", "le"} & set(keys(schema))  # pydantic's names leaking instead of JSON Schema's
+    base_size = schema["components"]["schemas"]["EvaluateIn"]["properties"]["base_size"]
+    assert base_size["exclusiveMinimum"] == 0 and base_size["maximum"] == 1e15
+    assert "pattern" in schema["components"]["schemas"]["TradeIn"]["properties"]["symbol"]
