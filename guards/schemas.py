@@ -39,28 +39,14 @@ def _number_not_bool(value: Any) -> Any:
     return value
 
 
-def _storable(value: float) -> float:
-    """A positive amount that would round to 0 at 8 decimals is refused, not stored as 0."""
-    if value != 0 and Decimal(str(abs(value))).quantize(SMALLEST_AMOUNT) == 0:
-        raise ValueError(f"is too small: amounts are kept to {SMALLEST_AMOUNT}")
-    return value
-
-
 # Constraints come before the validators, so they also reach the OpenAPI schema as JSON Schema.
 AwareDatetime = Annotated[
     datetime, Field(description="ISO-8601 with a timezone, between 2009 and 2100"), AfterValidator(_aware)
 ]
-Amount = Annotated[
-    float,
-    Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT, allow_inf_nan=False),
-    BeforeValidator(_number_not_bool),
-    AfterValidator(_storable),
-]
+Amount = Annotated[float, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT, allow_inf_nan=False), BeforeValidator(_number_not_bool)]
+# A price or size must survive rounding to the stored 8 decimals: the smallest one is 1e-8.
 Price = Annotated[
-    float,
-    Field(gt=0, le=MAX_AMOUNT, allow_inf_nan=False),
-    BeforeValidator(_number_not_bool),
-    AfterValidator(_storable),
+    float, Field(ge=float(SMALLEST_AMOUNT), le=MAX_AMOUNT, allow_inf_nan=False), BeforeValidator(_number_not_bool)
 ]
 Symbol = Annotated[
     str,

@@ -53,5 +53,5 @@ def test_schema_states_the_limits_the_api_enforces_as_json_schema(client):
 
     assert not {"gt", "ge", "lt", "le"} & set(keys(schema))  # pydantic's names leaking instead of JSON Schema's
     base_size = schema["components"]["schemas"]["EvaluateIn"]["properties"]["base_size"]
-    assert base_size["exclusiveMinimum"] == 0 and base_size["maximum"] == 1e15
+    assert base_size["minimum"] == 1e-8 and base_size["maximum"] == 1e15  # the smallest stored amount
     assert "pattern" in schema["components"]["schemas"]["TradeIn"]["properties"]["symbol"]
