@@ -66,7 +66,7 @@ def decide_min_hold(*, request: HoldRequest, now: datetime) -> dict[str, Any]:
     max_pain = None if problems[inputs.MAX_PAIN] else intel.get(inputs.MAX_PAIN)
     decision = min_hold(request.position(), clusters, max_pain, hold_params(params))
     fail_open = [p for p in problems.values() if p]
-    answer = _answer(request, decision, fail_open)
+    answer = _answer(request, decision, fail_open) | {"sources": _sources(intel)}
     with transaction.atomic():
         _record(request, decision, clusters, max_pain, fail_open, params, answer, now)
     return answer
@@ -90,6 +90,11 @@ def _answer(request: HoldRequest, decision: HoldDecision, fail_open: list[str]) 
         "note": PROTECTIVE_EXITS,
         "fail_open": fail_open,
     }
+
+
+def _sources(intel) -> dict[str, str]:
+    """Where each input came from, so a simulated answer says so (SPEC §2)."""
+    return {kind: reading.source for kind, reading in intel.readings.items() if reading.source}
 
 
 def _record(request, decision, clusters, max_pain, fail_open, params, answer, now) -> None:

@@ -180,3 +180,4 @@ class MinHoldOut(Schema):
     protective_exits_allowed: bool = True
     note: str
     fail_open: list[str] = []
+    sources: dict[str, str] = Field(default={}, description="input kind -> simulated, coinglass or binance")

@@ -13,12 +13,12 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("require_postgres")
 URL = "/api/v1/positions/min-hold"
 
 
-def store_clusters(*clusters, age=10):
+def store_clusters(*clusters, age=10, source="coinglass"):
     derived = {"current_price": "100", "clusters": [{"price": p, "intensity": i} for p, i in clusters], "top": []}
     store_snapshot(
         symbol="BTCUSDT",
         kind=inputs.LIQUIDATION,
-        source="coinglass",
+        source=source,
         fetched_at=timezone.now() - timedelta(seconds=age),
         derived=derived,
         raw={},
@@ -61,6 +61,12 @@ def test_long_moving_toward_a_short_cluster_holds_90_minutes(bot):
     event = GuardEvent.objects.get(event_type="LIQ_MAGNET")
     assert event.decision == "LIQ_CLUSTER" and event.inputs["top_clusters"][0]["side"] == "SHORT"
     assert event.parameters["liq_magnet_hold_minutes"] == {"value": 90, "version": 1}
+
+
+def test_answer_says_where_its_inputs_came_from(bot):
+    store_clusters(("102", "5000000"), source="simulated")
+    store_max_pain("100")
+    assert ask(bot)["sources"] == {inputs.LIQUIDATION: "simulated", inputs.MAX_PAIN: "coinglass"}
 
 
 @pytest.mark.parametrize("price, reason", [("103", "LIQ_CLUSTER"), ("103.01", "TRUE_TREND")])
