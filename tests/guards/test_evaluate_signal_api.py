@@ -208,3 +208,15 @@ def test_wrong_path_or_method_is_a_json_error(client, bot_token, method, path, s
     response = getattr(client, method)(path, headers={"Authorization": f"Bearer {bot_token}"})
     assert response.status_code == status
     assert response.json()["error"].startswith(f"{method.upper()} {path}")
+
+
+def test_gate_answers_from_the_database_when_redis_is_down(bot, settings, caplog):
+    """The production cache pointed at a closed port: reads miss, the snapshot rows answer."""
+    from tradingbot.settings import redis_cache
+
+    store_whale_flow([-300_000])
+    settings.CACHES = {"default": redis_cache("redis://127.0.0.1:9/0")}
+    response = bot(URL, {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 10, "signal_id": "no-redis"})
+    assert response.status_code == 200
+    assert response.json()["blocked_by"] == "WHALE_INTENT_FILTER"
+    assert any(r.name == "guards.cache" for r in caplog.records)  # the outage is logged, not silent
