@@ -7,7 +7,7 @@ class GuardsConfig(AppConfig):
     name = "guards"
 
     def ready(self) -> None:
-        from guards import signals
+        from guards import checks, signals  # noqa: F401 (checks registers itself)
         from guards.schedule import install_schedule_after_migrate
 
         post_migrate.connect(install_schedule_after_migrate, sender=self)

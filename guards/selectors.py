@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils.dateparse import parse_datetime
 
@@ -85,6 +86,8 @@ def _reading(symbol: str, kind: str, params: Params, not_in_plan: dict[str, str]
     if kind in not_in_plan:
         return Reading(None, None, ttl, problem=f"NOT_IN_PLAN (needs {not_in_plan[kind] or 'a higher plan'})")
     payload = latest_snapshot_payload(symbol, kind)
+    if payload is None and kind in inputs.COINGLASS_INPUTS and _coinglass_not_configured():
+        return Reading(None, None, ttl, problem="NOT_CONFIGURED (COINGLASS_API_KEY is not set)")
     if payload is None:
         return Reading(None, None, ttl)
     fetched_at = parse_datetime(payload["fetched_at"])
@@ -102,6 +105,10 @@ def _reading(symbol: str, kind: str, params: Params, not_in_plan: dict[str, str]
         detail=detail | {"snapshot_id": payload["id"]},
         data_time=parse_datetime(data_time) if data_time else None,
     )
+
+
+def _coinglass_not_configured() -> bool:
+    return settings.MARKET_DATA == "live" and not settings.COINGLASS_API_KEY
 
 
 def _whale_flow(payload: dict[str, Any], params: Params):

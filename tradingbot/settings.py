@@ -50,12 +50,41 @@ def env_list(name: str, default: list[str]) -> list[str]:
 def env_secret(name: str, default: str = "") -> str:
     """A secret from NAME or from the file named by NAME_FILE (Docker/K8s secrets)."""
     if path := os.environ.get(f"{name}_FILE"):
-        return Path(path).read_text().strip()
+        try:
+            return Path(path).read_text().strip()
+        except OSError as exc:  # the message names the file, never its content
+            raise ImproperlyConfigured(f"{name}_FILE={path!r} cannot be read: {exc.strerror}") from None
     return os.environ.get(name, default)
+
+
+def env_url(name: str, default: str, schemes: tuple[str, ...]) -> str:
+    """A URL whose scheme is one of `schemes`; anything else stops start-up with a clear message."""
+    from urllib.parse import urlsplit
+
+    raw = os.environ.get(name, default)
+    if not raw:
+        return raw
+    parts = urlsplit(raw)
+    if parts.scheme not in schemes or not (parts.netloc or parts.path):
+        raise ImproperlyConfigured(f"{name} must be a URL starting with {' or '.join(s + '://' for s in schemes)}")
+    return raw
+
+
+def env_symbols(name: str, default: list[str]) -> list[str]:
+    """Exchange pair names, upper-cased (the API upper-cases the bot's symbols the same way)."""
+    import re
+
+    symbols = [s.upper() for s in env_list(name, default)]
+    if bad := [s for s in symbols if not re.fullmatch(r"[A-Z0-9]{2,20}", s)]:
+        raise ImproperlyConfigured(f"{name}: {bad[0]!r} is not an exchange pair name such as BTCUSDT")
+    if not symbols:
+        raise ImproperlyConfigured(f"{name} must name at least one pair, e.g. BTCUSDT,ETHUSDT")
+    return list(dict.fromkeys(symbols))
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = env_secret("DJANGO_SECRET_KEY")
+SECRET_KEY_FROM_ENVIRONMENT = bool(SECRET_KEY)  # guards/checks.py warns when several machines would differ
 if not SECRET_KEY:
     # Embedded default: a per-install key kept beside the SQLite file, never in code.
     VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -66,6 +95,8 @@ if not SECRET_KEY:
         _key_file.write_text(get_random_secret_key())
     SECRET_KEY = _key_file.read_text().strip()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS is empty: name the host names this server answers to, e.g. localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -123,7 +154,10 @@ _SQLITE_OPTIONS = {
     "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
 }
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    try:
+        DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    except ValueError:
+        raise ImproperlyConfigured("DATABASE_URL must be a URL such as postgres://user@host:5432/db") from None
     if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         DATABASES["default"]["OPTIONS"] = _SQLITE_OPTIONS
 else:
@@ -152,7 +186,7 @@ def redis_cache(url: str) -> dict:
 
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = "guards.cache"
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = env_url("REDIS_URL", "", ("redis", "rediss", "unix"))
 if REDIS_URL:
     CACHES = {"default": redis_cache(REDIS_URL)}
     CELERY_BROKER_URL = REDIS_URL
@@ -187,13 +221,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Market data (SPEC §2, §8) ---
 COINGLASS_API_KEY = env_secret("COINGLASS_API_KEY")
-COINGLASS_BASE_URL = os.environ.get("COINGLASS_BASE_URL", "https://open-api-v4.coinglass.com")
-BINANCE_FUTURES_BASE_URL = os.environ.get("BINANCE_FUTURES_BASE_URL", "https://fapi.binance.com")
-MARKET_DATA = os.environ.get("MARKET_DATA", "live" if COINGLASS_API_KEY else "simulated")
+COINGLASS_BASE_URL = env_url("COINGLASS_BASE_URL", "https://open-api-v4.coinglass.com", ("https", "http"))
+BINANCE_FUTURES_BASE_URL = env_url("BINANCE_FUTURES_BASE_URL", "https://fapi.binance.com", ("https", "http"))
+MARKET_DATA = os.environ.get("MARKET_DATA") or ("live" if COINGLASS_API_KEY else "simulated")
 if MARKET_DATA not in {"live", "simulated"}:
     raise ImproperlyConfigured(f"MARKET_DATA must be 'live' or 'simulated', not {MARKET_DATA!r}")
 SIMULATOR_SEED = env_int("SIMULATOR_SEED", 7)
-WATCHED_SYMBOLS = env_list("WATCHED_SYMBOLS", ["BTCUSDT", "ETHUSDT"])
+WATCHED_SYMBOLS = env_symbols("WATCHED_SYMBOLS", ["BTCUSDT", "ETHUSDT"])
 
 # Shared limiter budgets (SPEC §2): CoinGlass spacing and per-minute cap, Binance weight.
 COINGLASS_MIN_INTERVAL_SECONDS = env_float("COINGLASS_MIN_INTERVAL_SECONDS", 2.5)
@@ -229,7 +263,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # --- Logging: one JSON line per record; decision lines carry a tag (SPEC §7) ---
-LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -53,6 +53,8 @@ class CoinGlassClient:
 
     def _data(self, name: str, params: dict[str, Any]) -> Any:
         """GET one endpoint and return the envelope's `data`; empty data is EmptyData."""
+        if not self._api_key:
+            raise errors.NotConfigured("COINGLASS_API_KEY is not set: CoinGlass inputs are not fetched")
         answer = get_json(
             self.session,
             self.base_url + PATHS[name],

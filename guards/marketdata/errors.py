@@ -32,6 +32,13 @@ class BudgetBusy(RateLimited):
     Not an answer from the source, so it never extends the source's back-off."""
 
 
+class NotConfigured(MarketDataError):
+    """MARKET_DATA=live without COINGLASS_API_KEY: Binance inputs are live, CoinGlass ones are
+    not fetched at all (no call with an empty key); their guards fail open with this reason."""
+
+    reason_code = "NOT_CONFIGURED"
+
+
 class NotFound(MarketDataError):
     reason_code = "NOT_FOUND"
 

@@ -202,3 +202,15 @@ def test_a_long_binance_ban_fails_its_fetches_at_once_and_coinglass_goes_on(fake
     assert get_limiter().usage("binance")["penalized_until"] == pytest.approx(penalized_until, abs=1)  # not extended
     health = DataHealthEvent.objects.get(kind=inputs.WHALE_FLOW)
     assert "busy for 7200 s" in health.detail
+
+
+def test_live_without_a_key_fetches_binance_and_never_calls_coinglass(fake_coinglass, fake_binance, settings, bot):
+    settings.COINGLASS_API_KEY = ""
+    report = ingest.fetch_intel(symbols=["BTCUSDT"], now=timezone.now())
+    outcomes = {k: (o, r) for _, k, o, r in report.outcomes}
+    assert fake_coinglass.requests == []  # no call with an empty key
+    assert all(outcomes[k] == ("failed", "NOT_CONFIGURED") for k in PATH_OF)
+    assert outcomes[inputs.PRICE_BARS] == ("ok", "")
+    body = bot("/api/v1/signals/evaluate", {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1}).json()
+    taker = body["guards"][0]
+    assert taker["decision"] == "fail_open" and "NOT_CONFIGURED" in taker["reason"]
