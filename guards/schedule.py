@@ -19,6 +19,9 @@ from django.conf import settings
 from guards.domain import inputs
 
 HEADROOM = 0.5  # the schedule may use at most half of a source's budget; retries get the rest
+FETCH_TASK = "guards.fetch_input"
+PLANNED = "planned by guards.schedule: every {every} s"  # a row still so described follows the plan
+UNWATCHED = "disabled by guards.schedule: symbol no longer in WATCHED_SYMBOLS"
 
 # input kind -> (source, budget units per fetch). aggTrades pages are weight 20 each and a
 # fetch reads a few pages; klines (<=1500 rows) weigh 10.
@@ -84,7 +87,7 @@ def desired_tasks() -> list[dict]:
     rows = [
         {
             "name": p.name,
-            "task": "guards.fetch_input",
+            "task": FETCH_TASK,
             "every_seconds": p.every_seconds,
             "offset_seconds": p.offset_seconds,
             "kwargs": {"kind": p.kind, "symbol": p.symbol},
@@ -95,29 +98,49 @@ def desired_tasks() -> list[dict]:
 
 
 def install_schedule(*, replace: bool = False) -> list[str]:
-    """Create missing beat rows (or, with replace, reset them); operators' edits are kept otherwise."""
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+    """Bring the beat rows in line with the plan for the watched symbols; returns what changed.
+
+    Missing rows are created. A row whose interval is still the one we planned follows a new
+    plan (more symbols, a new budget); a row an operator edited is kept, unless `replace`.
+    Rows of symbols no longer watched are disabled, and enabled again if the symbol returns.
+    """
+    from django_celery_beat.models import PeriodicTask
 
     # Beat runs an interval task every `every` seconds after its last run, so a future start
     # time per row fixes the stagger for good: row i first runs at anchor + offset_i.
     anchor = (datetime.now(timezone.utc) + timedelta(minutes=1)).replace(second=0, microsecond=0)
-    touched = []
-    for spec in desired_tasks():
-        interval, _ = IntervalSchedule.objects.get_or_create(
-            every=spec["every_seconds"], period=IntervalSchedule.SECONDS
-        )
-        values = {
-            "task": spec["task"],
-            "interval": interval,
-            "kwargs": json.dumps(spec["kwargs"]),
-            "start_time": anchor + timedelta(seconds=spec["offset_seconds"]),
-        }
-        if replace:
-            PeriodicTask.objects.update_or_create(name=spec["name"], defaults=values)
-            touched.append(spec["name"])
-        elif PeriodicTask.objects.get_or_create(name=spec["name"], defaults=values)[1]:
-            touched.append(spec["name"])
-    return touched
+    wanted = {spec["name"]: spec for spec in desired_tasks()}
+    changed = [name for name, spec in wanted.items() if _install_row(spec, anchor, replace)]
+    for row in PeriodicTask.objects.filter(task=FETCH_TASK, enabled=True).exclude(name__in=wanted):
+        row.enabled, row.description = False, UNWATCHED
+        row.save(update_fields=["enabled", "description"])
+        changed.append(row.name)
+    return changed
+
+
+def _install_row(spec: dict, anchor: datetime, replace: bool) -> bool:
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    interval, _ = IntervalSchedule.objects.get_or_create(every=spec["every_seconds"], period=IntervalSchedule.SECONDS)
+    values = {
+        "task": spec["task"],
+        "interval": interval,
+        "kwargs": json.dumps(spec["kwargs"]),
+        "start_time": anchor + timedelta(seconds=spec["offset_seconds"]),
+        "description": PLANNED.format(every=spec["every_seconds"]),
+        "enabled": True,
+    }
+    row = PeriodicTask.objects.filter(name=spec["name"]).select_related("interval").first()
+    if row is None:
+        PeriodicTask.objects.create(name=spec["name"], **values)
+        return True
+    ours = row.description == PLANNED.format(every=row.interval.every if row.interval else None)
+    if replace or (row.description == UNWATCHED) or (ours and row.interval_id != interval.id):
+        for field, value in values.items():
+            setattr(row, field, value)
+        row.save()
+        return True
+    return False
 
 
 def install_schedule_after_migrate(sender, **kwargs) -> None:

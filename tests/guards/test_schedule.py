@@ -58,3 +58,52 @@ def test_beat_rows_exist_after_migrate_and_keep_operator_edits():
     row.save()
     assert install_schedule() == []
     assert PeriodicTask.objects.get(name="fetch whale_flow BTCUSDT").enabled is False
+
+
+def fetch_rows():
+    from django_celery_beat.models import PeriodicTask
+
+    return {r.name: r for r in PeriodicTask.objects.filter(task="guards.fetch_input").select_related("interval")}
+
+
+@pytest.mark.django_db
+def test_schedule_follows_the_watched_symbols(settings):
+    settings.WATCHED_SYMBOLS = ["BTCUSDT", "SOLUSDT"]
+    changed = install_schedule()
+    rows = fetch_rows()
+    assert "fetch whale_flow SOLUSDT" in changed and rows["fetch whale_flow SOLUSDT"].enabled
+    assert rows["fetch whale_flow ETHUSDT"].enabled is False  # no longer watched: stops spending budget
+    assert rows["fetch whale_flow BTCUSDT"].enabled and rows["fetch fear_greed *"].enabled
+    settings.WATCHED_SYMBOLS = ["BTCUSDT", "ETHUSDT"]
+    install_schedule()
+    assert fetch_rows()["fetch whale_flow ETHUSDT"].enabled  # watched again
+
+
+@pytest.mark.django_db
+def test_more_symbols_stretch_planned_rows_but_keep_an_operators_interval(settings):
+    from django_celery_beat.models import IntervalSchedule
+
+    edited = fetch_rows()["fetch taker_flow ETHUSDT"]
+    edited.interval = IntervalSchedule.objects.create(every=900, period=IntervalSchedule.SECONDS)
+    edited.save()
+    settings.WATCHED_SYMBOLS = ["BTCUSDT", "ETHUSDT"] + [f"C{i}USDT" for i in range(58)]
+    install_schedule()
+    rows = fetch_rows()
+    assert rows["fetch liquidation_heatmap BTCUSDT"].interval.every > 300  # followed the new plan
+    assert rows["fetch taker_flow ETHUSDT"].interval.every == 900  # the operator's edit stands
+    install_schedule(replace=True)
+    assert fetch_rows()["fetch taker_flow ETHUSDT"].interval.every > 300
+
+
+@pytest.mark.django_db
+def test_install_schedule_command_reports_what_changed(settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("install_schedule", stdout=out)
+    assert out.getvalue().strip() == "schedule already up to date"
+    settings.WATCHED_SYMBOLS = ["BTCUSDT"]
+    call_command("install_schedule", stdout=out)
+    assert "fetch whale_flow ETHUSDT" in out.getvalue()
