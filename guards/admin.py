@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from guards import models
@@ -95,6 +96,19 @@ class ParameterChangeAdmin(ReadOnlyAdmin):
     list_filter = ("parameter", "action")
 
 
+class DecisionForm(forms.Form):
+    """The why of an approval or rejection, kept in the audit trail (SPEC §5.5)."""
+
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), max_length=500)
+
+
+def _parameters_selected_twice(versions) -> list[str]:
+    seen: dict[str, int] = {}
+    for version in versions:
+        seen[version.parameter] = seen.get(version.parameter, 0) + 1
+    return [name for name, count in seen.items() if count > 1]
+
+
 class ProposalForm(forms.ModelForm):
     """A new version of a parameter: the value is JSON (a number, a string, or a list)."""
 
@@ -145,19 +159,50 @@ class ParameterVersionAdmin(admin.ModelAdmin):
 
     @admin.action(permissions=["approve"], description="Approve selected proposals (makes them active)")
     def approve(self, request, queryset):
-        self._decide(request, queryset, lambda v: approve_version(version=v, approver=request.user, now=timezone.now()))
+        return self._confirm_then_decide(request, queryset, "approve")
 
     @admin.action(permissions=["approve"], description="Reject selected proposals")
     def reject(self, request, queryset):
-        self._decide(request, queryset, lambda v: reject_version(version=v, rejecter=request.user))
+        return self._confirm_then_decide(request, queryset, "reject")
 
-    def _decide(self, request, queryset, decide):
-        for version in queryset.order_by("parameter", "version"):
+    def _confirm_then_decide(self, request, queryset, action: str):
+        """Two steps, as delete_selected: a page showing old -> new value and asking why, then the
+        decision. Approving two versions of one parameter at once is refused (which one is meant?)."""
+        versions = list(queryset.order_by("parameter", "version"))
+        if action == "approve" and (twice := _parameters_selected_twice(versions)):
+            self.message_user(request, f"Select one version of {', '.join(twice)} to approve.", messages.ERROR)
+            return None
+        form = DecisionForm(request.POST if request.POST.get("confirm") else None)
+        if not form.is_valid():
+            return self._confirmation_page(request, versions, action, form)
+        reason = form.cleaned_data["reason"]
+        for version in versions:
             try:
-                done = decide(version)
+                if action == "approve":
+                    done = approve_version(version=version, approver=request.user, now=timezone.now(), reason=reason)
+                else:
+                    done = reject_version(version=version, rejecter=request.user, reason=reason)
                 self.message_user(request, f"{done}", messages.SUCCESS)
             except ApprovalError as exc:
                 self.message_user(request, f"{version}: {exc}", messages.ERROR)
+        return None
+
+    def _confirmation_page(self, request, versions, action: str, form):
+        active = dict(
+            models.ParameterVersion.objects.filter(
+                parameter__in={v.parameter for v in versions}, status=models.ParameterVersion.Status.ACTIVE
+            ).values_list("parameter", "value")
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{action.capitalize()} parameter versions",
+            "opts": self.model._meta,
+            "action": action,
+            "form": form,
+            "rows": [(v, active.get(v.parameter)) for v in versions],
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/guards/parameterversion/decide.html", context)
 
 
 @admin.register(models.ApiToken)
@@ -165,8 +210,13 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ("prefix", "name", "user", "created_at", "last_used_at", "revoked_at")
     list_filter = ("revoked_at",)
     fields = ("user", "name", "prefix", "created_at", "last_used_at", "revoked_at")
-    readonly_fields = ("prefix", "created_at", "last_used_at")
     actions = ("revoke",)
+
+    def get_readonly_fields(self, request, obj=None):
+        """Only the label of an issued token may change: whose it is stays, and revoking is one way."""
+        if obj is None:
+            return ("prefix", "created_at", "last_used_at", "revoked_at")
+        return ("user", "prefix", "created_at", "last_used_at", "revoked_at")
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -175,9 +225,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
         obj.pk, obj.prefix, obj.token_hash = row.pk, row.prefix, row.token_hash
         self.message_user(request, f"New token (shown once, copy it now): {token}", messages.WARNING)
 
-    @admin.action(description="Revoke selected tokens")
+    @admin.action(permissions=["change"], description="Revoke selected tokens (the bot using them is locked out)")
     def revoke(self, request, queryset):
-        from django.utils import timezone
-
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        self.message_user(request, f"Revoked {count} token(s).")
+        revoked = [token for token in queryset.filter(revoked_at__isnull=True)]
+        for token in revoked:
+            models.ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+            self.log_change(request, token, "Revoked")  # who and when, in the admin's history
+        self.message_user(request, f"Revoked {len(revoked)} token(s).")

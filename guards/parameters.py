@@ -48,7 +48,9 @@ def propose_version(
     return version
 
 
-def approve_version(*, version: ParameterVersion, approver, now: datetime, auto: bool = False) -> ParameterVersion:
+def approve_version(
+    *, version: ParameterVersion, approver, now: datetime, auto: bool = False, reason: str = ""
+) -> ParameterVersion:
     """Make a proposal active and supersede the active one, atomically (exactly one active).
 
     A person needs the approve permission and may not approve their own proposal; `auto`
@@ -74,7 +76,7 @@ def approve_version(*, version: ParameterVersion, approver, now: datetime, auto:
             previous.value if previous else None,
             proposal.value,
             approver,
-            proposal.reason,
+            reason or proposal.reason,  # the approver's why, else the proposer's
         )
     logger.info(
         "%s v%s active",

@@ -26,7 +26,12 @@ def test_token_created_in_admin_is_shown_once_and_stored_hashed(client, operator
     assert row.token_hash == ApiToken.hash(token) and token not in row.token_hash
     listing = client.get("/admin/guards/apitoken/").content.decode()
     assert token not in listing
-    api = client.get("/api/v1/health", headers={"Authorization": f"Bearer {token}"})
+    api = client.post(  # a guarded endpoint: /health answers without a token
+        "/api/v1/signals/evaluate",
+        {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert api.status_code == 200
 
 
@@ -42,6 +47,39 @@ def test_revoked_token_is_refused(client, operator):
         headers={"Authorization": f"Bearer {token}"},
     )
     assert response.status_code == 401
+
+
+def test_revoking_needs_the_change_permission_and_is_logged(client, operator):
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.auth.models import Permission
+
+    from guards.tokens import issue_token
+
+    _, row = issue_token(user=operator, name="bot")
+    viewer = get_user_model().objects.create_user("viewer", password="pw-viewer-1", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_apitoken"))
+    client.force_login(viewer)
+    client.post("/admin/guards/apitoken/", {"action": "revoke", "_selected_action": [row.pk]})
+    assert ApiToken.objects.get(pk=row.pk).revoked_at is None  # a viewer cannot lock the bot out
+    client.force_login(operator)
+    client.post("/admin/guards/apitoken/", {"action": "revoke", "_selected_action": [row.pk]})
+    assert ApiToken.objects.get(pk=row.pk).revoked_at is not None
+    entry = LogEntry.objects.get(object_id=str(row.pk))
+    assert (entry.user, entry.change_message) == (operator, "Revoked")
+
+
+def test_an_issued_token_cannot_be_reassigned_or_unrevoked(client, operator):
+    from guards.tokens import issue_token
+
+    other = get_user_model().objects.create_user("other", password="pw-other-1")
+    _, row = issue_token(user=operator, name="bot")
+    ApiToken.objects.filter(pk=row.pk).update(revoked_at="2026-11-24T00:00:00Z")
+    client.post(
+        f"/admin/guards/apitoken/{row.pk}/change/",
+        {"user": other.pk, "name": "renamed", "revoked_at_0": "", "revoked_at_1": ""},
+    )
+    row.refresh_from_db()
+    assert (row.user, row.name) == (operator, "renamed") and row.revoked_at is not None
 
 
 def test_evaluations_and_events_are_read_only_in_admin(client, operator, bot):

@@ -39,9 +39,12 @@ def propose_in_admin(client, user, value, parameter=WHALE):
     return client.post(f"{ADMIN_URL}add/", {"parameter": parameter, "value": value, "reason": "test"}, follow=True)
 
 
-def act(client, user, action, version):
+def act(client, user, action, *versions, reason="reviewed the evidence"):
+    """The admin action in its two steps: the confirmation page, then the decision with its why."""
     client.force_login(user)
-    return client.post(ADMIN_URL, {"action": action, "_selected_action": [version.pk]}, follow=True)
+    chosen = {"action": action, "_selected_action": [v.pk for v in versions]}
+    client.post(ADMIN_URL, chosen)
+    return client.post(ADMIN_URL, chosen | {"confirm": "yes", "reason": reason}, follow=True)
 
 
 def test_a_person_proposes_and_another_approves(client, proposer, approver, bot):
@@ -151,3 +154,36 @@ def test_threshold_below_the_stored_detail_fails_open_with_the_reason(proposer, 
     )
     whale = bot("/api/v1/signals/evaluate", {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1}).json()
     assert whale["guards"][1]["decision"] == "fail_open" and "below the detail floor" in whale["guards"][1]["reason"]
+
+
+def test_approval_shows_old_and_new_value_and_asks_why_before_acting(client, proposer, approver):
+    propose_in_admin(client, proposer, "120000")
+    proposal = ParameterVersion.objects.get(parameter=WHALE, version=2)
+    client.force_login(approver)
+    page = client.post(ADMIN_URL, {"action": "approve", "_selected_action": [proposal.pk]})
+    html = page.content.decode()
+    assert page.status_code == 200 and "100000" in html and "120000" in html and 'name="reason"' in html
+    assert ParameterVersion.objects.get(pk=proposal.pk).status == "PROPOSED"  # nothing decided yet
+    no_reason = {"action": "approve", "_selected_action": [proposal.pk], "confirm": "yes", "reason": ""}
+    assert "This field is required" in client.post(ADMIN_URL, no_reason).content.decode()
+    assert ParameterVersion.objects.get(pk=proposal.pk).status == "PROPOSED"
+    act(client, approver, "approve", proposal, reason="backtest over 50 trades beats v1 by $212")
+    change = ParameterChange.objects.get(parameter=WHALE, action="APPROVED")
+    assert change.reason == "backtest over 50 trades beats v1 by $212"
+
+
+def test_rejection_records_why(client, proposer, approver):
+    propose_in_admin(client, proposer, "120000")
+    proposal = ParameterVersion.objects.get(parameter=WHALE, version=2)
+    act(client, approver, "reject", proposal, reason="too few trades behind it")
+    change = ParameterChange.objects.get(parameter=WHALE, action="REJECTED")
+    assert (change.actor, change.reason) == (approver, "too few trades behind it")
+
+
+def test_two_versions_of_one_parameter_cannot_be_approved_together(client, proposer, approver):
+    propose_in_admin(client, proposer, "120000")
+    propose_in_admin(client, proposer, "90000")
+    both = ParameterVersion.objects.filter(parameter=WHALE, status="PROPOSED")
+    response = act(client, approver, "approve", *both)
+    assert "Select one version of whale_cvd_threshold_usd to approve" in response.content.decode()
+    assert ParameterVersion.objects.get(parameter=WHALE, status="ACTIVE").version == 1
