@@ -6,7 +6,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from guards import models
-from guards.domain.params import DEFAULTS, validate_value
+from guards.domain.params import DEFAULTS, WHALE_THRESHOLD, below_detail_floor, validate_value
 from guards.parameters import APPROVE_PERMISSION, ApprovalError, approve_version, propose_version, reject_version
 from guards.tokens import issue_token
 
@@ -100,6 +100,19 @@ class DecisionForm(forms.Form):
     """The why of an approval or rejection, kept in the audit trail (SPEC §5.5)."""
 
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), max_length=500)
+
+
+def _approval_warning(version, active_value) -> str:
+    if (
+        version.parameter == WHALE_THRESHOLD
+        and active_value is not None
+        and below_detail_floor(version.value, active_value)
+    ):
+        return (
+            "Below 40% of the active threshold: the stored whale flow cannot be split there, so the Whale "
+            "Intent Filter fails open until the window has been read again (up to whale_window_minutes)."
+        )
+    return ""
 
 
 def _parameters_selected_twice(versions) -> list[str]:
@@ -199,7 +212,7 @@ class ParameterVersionAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "action": action,
             "form": form,
-            "rows": [(v, active.get(v.parameter)) for v in versions],
+            "rows": [(v, active.get(v.parameter), _approval_warning(v, active.get(v.parameter))) for v in versions],
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/guards/parameterversion/decide.html", context)

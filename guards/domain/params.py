@@ -96,9 +96,10 @@ VALIDATORS: dict[str, Any] = {
     WHALE_THRESHOLD: _number(Decimal(0), strict_low=True),
     "whale_window_minutes": _number(Decimal(1), Decimal(1440), integer=True),
     "taker_window": _taker_window,
-    "taker_min_share": _number(Decimal(0), Decimal(1)),
+    # Above 0.5 the LONG band (< share) and the SHORT band (> 1 - share) overlap: both blocked.
+    "taker_min_share": _number(Decimal(0), Decimal("0.5")),
     "fear_greed_cutoff": _number(Decimal(0), Decimal(100)),
-    "fear_greed_multiplier": _number(Decimal(0), Decimal(1)),
+    "fear_greed_multiplier": _number(Decimal(0), Decimal(1), strict_low=True),  # SPEC: it never blocks
     "cluster_window_pct": _number(Decimal(0), Decimal(100), strict_low=True),
     "liq_magnet_hold_minutes": MINUTES,
     "max_pain_hold_minutes": MINUTES,
@@ -107,6 +108,12 @@ VALIDATORS: dict[str, Any] = {
     "max_pain_far_pct": _number(Decimal(0), Decimal(100), strict_low=True),
     "guard_order": _guard_order,
 }
+
+
+def below_detail_floor(new_threshold_usd: Any, active_threshold_usd: Any) -> bool:
+    """A whale threshold under 40% of the active one cannot be split exactly from stored flow:
+    the Whale Intent Filter fails open until the window is read again (docs/decisions.md)."""
+    return Decimal(str(new_threshold_usd)) * 10 < Decimal(str(active_threshold_usd)) * 4
 
 
 def validate_value(name: str, value: Any) -> Any:

@@ -187,3 +187,11 @@ def test_two_versions_of_one_parameter_cannot_be_approved_together(client, propo
     response = act(client, approver, "approve", *both)
     assert "Select one version of whale_cvd_threshold_usd to approve" in response.content.decode()
     assert ParameterVersion.objects.get(parameter=WHALE, status="ACTIVE").version == 1
+
+
+def test_approver_is_warned_when_a_threshold_falls_below_the_stored_detail(client, proposer, approver):
+    propose_in_admin(client, proposer, "30000")
+    proposal = ParameterVersion.objects.get(parameter=WHALE, version=2)
+    client.force_login(approver)
+    page = client.post(ADMIN_URL, {"action": "approve", "_selected_action": [proposal.pk]}).content.decode()
+    assert "Below 40% of the active threshold" in page
