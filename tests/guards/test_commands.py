@@ -45,3 +45,37 @@ def test_fetch_intel_on_the_simulator_stores_every_input():
 def test_fetch_intel_rejects_a_bad_symbol():
     with pytest.raises(CommandError, match="exchange pair"):
         call_command("fetch_intel", "--symbol", "BTC-USDT")
+
+
+@pytest.mark.parametrize(
+    "args, problem",
+    [
+        (["bad user!"], "may contain only letters"),
+        (["bot", "--name", "x" * 101], "at most 100 characters"),
+        (["   "], "1 to 150 characters"),
+    ],
+)
+def test_create_api_token_refuses_bad_input_before_writing_anything(args, problem):
+    with pytest.raises(CommandError, match=problem):
+        call_command("create_api_token", *args, stdout=StringIO(), stderr=StringIO())
+    assert not ApiToken.objects.exists() and not get_user_model().objects.filter(username="bot").exists()
+
+
+def test_ensure_admin_creates_once_and_never_resets_or_misreports_a_password(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    first = StringIO()
+    call_command("ensure_admin", stdout=first)
+    password = first.getvalue().strip().removeprefix("admin / ")
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.is_superuser and admin.check_password(password)
+    again = StringIO()
+    call_command("ensure_admin", stdout=again)
+    assert again.getvalue() == first.getvalue()  # the same login, shown again
+    admin.set_password("operator-chose-this-1")
+    admin.save()
+    changed = StringIO()
+    call_command("ensure_admin", stdout=changed)
+    assert password not in changed.getvalue() and "changepassword" in changed.getvalue()
+    (tmp_path / "admin_password").unlink()  # a new machine on a shared database
+    call_command("ensure_admin", stdout=StringIO())
+    assert get_user_model().objects.get(username="admin").check_password("operator-chose-this-1")

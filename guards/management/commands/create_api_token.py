@@ -1,6 +1,9 @@
 from django.contrib.auth import get_user_model
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from guards.models import ApiToken
 from guards.tokens import issue_token
 
 
@@ -18,6 +21,12 @@ class Command(BaseCommand):
         username = username.strip()
         if not username or len(username) > 150:
             raise CommandError("USERNAME must be 1 to 150 characters")
+        try:
+            UnicodeUsernameValidator()(username)
+        except ValidationError:
+            raise CommandError("USERNAME may contain only letters, digits and @ . + - _") from None
+        if len(name) > ApiToken._meta.get_field("name").max_length:
+            raise CommandError(f"--name must be at most {ApiToken._meta.get_field('name').max_length} characters")
         user, created = get_user_model().objects.get_or_create(username=username)
         if created:
             user.set_unusable_password()
