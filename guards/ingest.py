@@ -49,7 +49,7 @@ def is_fresh(symbol: str, kind: str, now: datetime) -> bool:
     if not payload:  # missing, or the "no snapshot yet" marker
         return False
     age = (now - datetime.fromisoformat(payload["fetched_at"])).total_seconds()
-    return age < inputs.TTL_SECONDS[kind] * FRESH_SHARE_OF_TTL
+    return age < selectors.active_parameters().ttl_seconds(kind) * FRESH_SHARE_OF_TTL
 
 
 def run_fetch(
@@ -150,7 +150,8 @@ def store_snapshot(*, symbol: str, kind: str, source: str, fetched_at: datetime,
         symbol=symbol, kind=kind, source=source, fetched_at=fetched_at, derived=derived, raw=raw
     )
     # Kept for twice the TTL: past that the guards fail open anyway and read the row instead.
-    cache.set(selectors.snapshot_cache_key(symbol, kind), selectors.snapshot_payload(row), 2 * inputs.TTL_SECONDS[kind])
+    ttl = selectors.active_parameters().ttl_seconds(kind)
+    cache.set(selectors.snapshot_cache_key(symbol, kind), selectors.snapshot_payload(row), 2 * ttl)
     return row
 
 

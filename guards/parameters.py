@@ -8,13 +8,16 @@ from typing import Any
 
 from django.db import transaction
 
-from guards.domain.params import validate_value
+from guards.domain.inputs import TTL_SECONDS
+from guards.domain.params import ttl_parameter, validate_value
 from guards.events import LogTag
 from guards.models import ParameterChange, ParameterVersion
+from guards.schedule import install_schedule
 
 logger = logging.getLogger("guards.parameters")
 APPROVE_PERMISSION = "guards.approve_parameterversion"
 Status = ParameterVersion.Status
+TTL_PARAMETERS = frozenset(ttl_parameter(kind) for kind in TTL_SECONDS)
 
 
 class ApprovalError(Exception):
@@ -78,6 +81,8 @@ def approve_version(
             approver,
             reason or proposal.reason,  # the approver's why, else the proposer's
         )
+    if proposal.parameter in TTL_PARAMETERS:  # the beat rows refresh each input once per its TTL
+        transaction.on_commit(install_schedule)
     logger.info(
         "%s v%s active",
         proposal.parameter,

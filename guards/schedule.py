@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -54,8 +55,9 @@ def budget_per_minute(source: str) -> float:
     return settings.BINANCE_WEIGHT_PER_MINUTE
 
 
-def plan_fetches(symbols: list[str]) -> list[PlannedFetch]:
-    """Every (input, symbol) fetch with its interval and start offset, per source."""
+def plan_fetches(symbols: list[str], ttl_seconds: Mapping[str, int] = inputs.TTL_SECONDS) -> list[PlannedFetch]:
+    """Every (input, symbol) fetch with its interval and start offset, per source: each input
+    refreshed once per TTL (`ttl_seconds`, the active TTL parameters), stretched to fit the budget."""
     plan: list[PlannedFetch] = []
     for source in ("coinglass", "binance"):
         pairs = [
@@ -64,22 +66,29 @@ def plan_fetches(symbols: list[str]) -> list[PlannedFetch]:
             if src == source
             for symbol in (symbols[:1] if kind in inputs.MARKET_WIDE else symbols)
         ]
-        plan += _spread(source, pairs)
+        plan += _spread(source, pairs, ttl_seconds)
     return plan
 
 
-def _spread(source: str, pairs: list[tuple[str, str]]) -> list[PlannedFetch]:
+def _spread(source: str, pairs: list[tuple[str, str]], ttl_seconds: Mapping[str, int]) -> list[PlannedFetch]:
     if not pairs:
         return []
-    cycle = max(inputs.TTL_SECONDS[kind] for kind, _ in pairs)
-    cost = sum(FETCH_COST[kind][1] * cycle / inputs.TTL_SECONDS[kind] for kind, _ in pairs)
+    cycle = max(ttl_seconds[kind] for kind, _ in pairs)
+    cost = sum(FETCH_COST[kind][1] * cycle / ttl_seconds[kind] for kind, _ in pairs)
     allowed_per_cycle = budget_per_minute(source) * HEADROOM * cycle / 60
     stretch = max(1.0, cost / allowed_per_cycle)
     step = cycle / len(pairs)
     return [
-        PlannedFetch(kind, symbol, math.ceil(inputs.TTL_SECONDS[kind] * stretch), round(i * step, 1))
+        PlannedFetch(kind, symbol, math.ceil(ttl_seconds[kind] * stretch), round(i * step, 1))
         for i, (kind, symbol) in enumerate(pairs)
     ]
+
+
+def active_ttl_seconds() -> dict[str, int]:
+    from guards.selectors import active_parameters
+
+    params = active_parameters()
+    return {kind: params.ttl_seconds(kind) for kind in inputs.TTL_SECONDS}
 
 
 def desired_tasks() -> list[dict]:
@@ -92,7 +101,7 @@ def desired_tasks() -> list[dict]:
             "offset_seconds": p.offset_seconds,
             "kwargs": {"kind": p.kind, "symbol": p.symbol},
         }
-        for p in plan_fetches(settings.WATCHED_SYMBOLS)
+        for p in plan_fetches(settings.WATCHED_SYMBOLS, active_ttl_seconds())
     ]
     return rows
 

@@ -82,7 +82,7 @@ def intel_for(*, symbol: str, params: Params, kinds: tuple[str, ...] = inputs.AL
 
 
 def _reading(symbol: str, kind: str, params: Params, not_in_plan: dict[str, str]) -> Reading:
-    ttl = inputs.TTL_SECONDS[kind]
+    ttl = params.ttl_seconds(kind)
     if kind in not_in_plan:
         return Reading(None, None, ttl, problem=f"NOT_IN_PLAN (needs {not_in_plan[kind] or 'a higher plan'})")
     payload = latest_snapshot_payload(symbol, kind)

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from functools import partial
 
-from guards.domain.params import Params
+from guards.domain.params import Params, ttl_parameter
 from guards.domain.rules import fear_greed, taker_aggression, whale_intent
 from guards.domain.types import Decision, GuardResult, Intel, Signal
 
@@ -29,10 +29,14 @@ GUARDS = {
     fear_greed.NAME: fear_greed,
 }
 
-GUARD_PARAMS: dict[str, tuple[str, ...]] = {
+_RULE_PARAMS: dict[str, tuple[str, ...]] = {
     taker_aggression.NAME: ("taker_min_share", "taker_window"),
     whale_intent.NAME: ("whale_cvd_threshold_usd", "whale_window_minutes"),
     fear_greed.NAME: ("fear_greed_cutoff", "fear_greed_multiplier"),
+}
+# What each guard's events record: its rule's parameters and the TTLs that judged its data.
+GUARD_PARAMS: dict[str, tuple[str, ...]] = {
+    name: params + tuple(ttl_parameter(kind) for kind in GUARDS[name].NEEDS) for name, params in _RULE_PARAMS.items()
 }
 
 

@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from guards.domain import inputs
+
 WHALE_THRESHOLD = "whale_cvd_threshold_usd"
+
+
+def ttl_parameter(kind: str) -> str:
+    """The versioned parameter holding an input's cache TTL (SPEC §2 table, §5.5)."""
+    return f"{kind}_ttl_seconds"
+
 
 DEFAULTS: dict[str, Any] = {
     WHALE_THRESHOLD: 100000,
@@ -23,6 +31,9 @@ DEFAULTS: dict[str, Any] = {
     "default_min_hold_minutes": 0,
     "max_pain_far_pct": 5,
     "guard_order": ["TAKER_AGGRESSION", "WHALE_INTENT_FILTER", "FEAR_GREED_MULTIPLIER"],
+    # An input's TTL sets how long a read is served from the cache, how often beat fetches it,
+    # and when a guard stops trusting it (older than 2x TTL: fail open, SPEC §3).
+    **{ttl_parameter(kind): seconds for kind, seconds in inputs.TTL_SECONDS.items()},
 }
 
 TAKER_WINDOWS = ("5m", "15m", "30m", "1h", "4h", "12h", "24h")
@@ -53,6 +64,9 @@ class Params:
 
     def integer(self, name: str) -> int:
         return int(self.raw(name))
+
+    def ttl_seconds(self, kind: str) -> int:
+        return self.integer(ttl_parameter(kind))
 
     def stamp(self, *names: str) -> dict[str, dict[str, Any]]:
         """{name: {"value", "version"}} as recorded on events and returned by the API."""
@@ -107,6 +121,7 @@ VALIDATORS: dict[str, Any] = {
     "default_min_hold_minutes": MINUTES,
     "max_pain_far_pct": _number(Decimal(0), Decimal(100), strict_low=True),
     "guard_order": _guard_order,
+    **{ttl_parameter(kind): _number(Decimal(60), Decimal(86400), integer=True) for kind in inputs.TTL_SECONDS},
 }
 
 

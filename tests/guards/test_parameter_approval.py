@@ -195,3 +195,36 @@ def test_approver_is_warned_when_a_threshold_falls_below_the_stored_detail(clien
     client.force_login(approver)
     page = client.post(ADMIN_URL, {"action": "approve", "_selected_action": [proposal.pk]}).content.decode()
     assert "Below 40% of the active threshold" in page
+
+
+def test_a_longer_ttl_reschedules_the_fetch_and_keeps_older_data_usable(
+    client, proposer, approver, bot, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django_celery_beat.models import PeriodicTask
+
+    from guards.domain import inputs
+    from guards.ingest import store_snapshot
+
+    store_snapshot(  # 30 minutes old: past 2 x 600 s, inside 2 x 1200 s
+        symbol=inputs.MARKET_WIDE_SYMBOL,
+        kind=inputs.FEAR_GREED,
+        source="simulated",
+        fetched_at=timezone.now() - timedelta(minutes=30),
+        derived={"value": "90"},
+        raw={},
+    )
+    ask = {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 100}
+    fear_greed = bot("/api/v1/signals/evaluate", ask).json()["guards"][2]
+    assert fear_greed["decision"] == "fail_open" and "STALE" in fear_greed["reason"]
+    propose_in_admin(client, proposer, "1200", parameter="fear_greed_ttl_seconds")
+    with django_capture_on_commit_callbacks(execute=True):  # the schedule is redone once the approval commits
+        act(client, approver, "approve", ParameterVersion.objects.get(parameter="fear_greed_ttl_seconds", version=2))
+    assert PeriodicTask.objects.get(name="fetch fear_greed *").interval.every == 1200
+    body = bot("/api/v1/signals/evaluate", ask).json()
+    assert body["guards"][2]["decision"] == "resize" and body["final_size"] == 60.0
+    from guards.models import GuardEvent
+
+    event = GuardEvent.objects.filter(guard="FEAR_GREED_MULTIPLIER").latest("id")
+    assert event.parameters["fear_greed_ttl_seconds"] == {"value": 1200, "version": 2}
