@@ -120,3 +120,11 @@ def test_every_admin_page_says_where_market_data_comes_from(client, operator, se
         banner = re.search(r'<span id="market-data-mode"[^>]*>([^<]+)</span>', html)
         assert banner and banner.group(1) == label, page
         assert "Guard control plane" in html
+
+
+def test_browsers_asking_for_a_favicon_get_one(client):
+    from django.contrib.staticfiles import finders
+
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"] == "/static/favicon.svg"
+    assert "<svg" in open(finders.find("favicon.svg")).read()
