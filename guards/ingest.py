@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.cache import cache
 
 from guards import fetchers, selectors
@@ -63,6 +64,9 @@ def run_fetch(
     started = time.monotonic()
     try:
         derived, raw = fetch()
+    except SoftTimeLimitExceeded:  # the task ran out of time: say so, then let Celery end it
+        _record_health(market, symbol, kind, DataOutcome.FAILED, "TIMEOUT", "task time limit reached", started, now)
+        raise
     except Exception as exc:  # failures become data (reason codes), never escape the task
         return _record_failure(market, symbol, kind, _typed(exc, symbol, kind), started, now)
     finally:
@@ -197,13 +201,19 @@ def refresh_plan(*, market, now: datetime, max_age: timedelta = PLAN_RECHECK) ->
     if plan and now - plan.checked_at < max_age:
         return plan
     try:
-        level = str(market.subscription().get("level", "")).upper()
+        subscription = market.subscription()
+        level = str(subscription.get("level", "")).upper()[:12]  # the longest plan name, PROFESSIONAL
     except (errors.MarketDataError, AttributeError) as exc:
         # Unknown plan: the default budget stands; ask again in an hour, not on every fetch.
         logger.warning("plan unknown", extra={"tag": "MARKET-DATA", "reason": getattr(exc, "reason_code", "")})
+        if isinstance(exc, errors.RateLimited) and not isinstance(exc, errors.BudgetBusy):
+            _back_off(market.plan_source, exc)
         checked_at = now - max_age + PLAN_RETRY_AFTER_FAILURE
         plan, _ = SourcePlan.objects.update_or_create(source=market.plan_source, defaults={"checked_at": checked_at})
         return plan
+    if subscription.get("expired") is True:  # every call will be refused until it is renewed
+        logger.error("CoinGlass subscription %s has expired", level, extra={"tag": "MARKET-DATA", "plan": level})
+        level = f"{level} EXPIRED"
     calls = inputs.PLAN_CALLS_PER_MINUTE.get(level)
     plan, _ = SourcePlan.objects.update_or_create(
         source=market.plan_source, defaults={"level": level, "calls_per_minute": calls, "checked_at": now}
@@ -219,7 +229,15 @@ def follow_plan_limit(source: str, calls_per_minute: int | None) -> None:
 
 def _learn_max_limit(market, now: datetime) -> None:
     """API-KEY-MAX-LIMIT on an answer is the key's own per-minute allowance: the limiter and the
-    stored plan follow it (once per run of fetches, when it is new to this run)."""
+    stored plan follow it (once per run of fetches, when it is new to this run). Bookkeeping:
+    it never costs the fetch it rode on."""
+    try:
+        _follow_max_limit(market, now)
+    except Exception:
+        logger.exception("could not apply API-KEY-MAX-LIMIT", extra={"tag": "MARKET-DATA"})
+
+
+def _follow_max_limit(market, now: datetime) -> None:
     limit = getattr(getattr(market, "coinglass", None), "last_max_limit", None)
     if not limit or getattr(market, "applied_max_limit", None) == limit:
         return

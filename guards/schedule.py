@@ -103,7 +103,8 @@ def desired_tasks() -> list[dict]:
         }
         for p in plan_fetches(settings.WATCHED_SYMBOLS, active_ttl_seconds())
     ]
-    return rows
+    plan = {"name": "refresh CoinGlass plan", "task": "guards.refresh_plan", "every_seconds": 3600}
+    return [*rows, plan | {"offset_seconds": 30.0, "kwargs": {}}]
 
 
 def install_schedule(*, replace: bool = False) -> list[str]:

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from guards import ingest
+from guards.marketdata.sources import get_market
 
 logger = logging.getLogger("guards.tasks")
 
@@ -19,6 +20,12 @@ def fetch_intel(symbols: list[str] | None = None, force: bool = False) -> dict:
     report = ingest.fetch_intel(symbols=symbols or settings.WATCHED_SYMBOLS, now=timezone.now(), force=force)
     logger.info("fetch_intel done", extra={"tag": "MARKET-DATA", **report.log_fields()})
     return report.log_fields()
+
+
+@shared_task(name="guards.refresh_plan", ignore_result=True, soft_time_limit=120)
+def refresh_plan() -> None:
+    """Hourly: learns the CoinGlass plan at most daily (hourly after a failed lookup)."""
+    ingest.refresh_plan(market=get_market(), now=timezone.now())
 
 
 @shared_task(name="guards.fetch_input", ignore_result=True, soft_time_limit=240)

@@ -96,9 +96,15 @@ def _classify(answer: HttpAnswer) -> None:
         raise errors.ApiError(where) if code else errors.Malformed(f"coinglass HTTP {answer.status}: no code")
 
 
+MAX_PLAN_CALLS_PER_MINUTE = 10_000  # above the largest plan (1200); a bigger header is not believed
+
+
 def _max_limit(answer: HttpAnswer) -> int | None:
+    """API-KEY-MAX-LIMIT when it is a believable per-minute allowance (a whole number 1..10,000)."""
     limit = numeric_header(answer, "API-KEY-MAX-LIMIT")
-    return int(limit) if limit else None
+    if limit is None or not math.isfinite(limit) or limit != int(limit) or not 1 <= limit <= MAX_PLAN_CALLS_PER_MINUTE:
+        return None
+    return int(limit)
 
 
 def _to_next_minute() -> float:

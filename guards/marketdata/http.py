@@ -5,11 +5,14 @@ Source clients (coinglass.py, binance.py) add their own envelope and status mapp
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 import requests
@@ -79,11 +82,15 @@ def _get_once(session, url, *, source, params, headers, weight) -> HttpAnswer:
     if response.status_code >= 500:
         raise errors.UpstreamError(f"{source} {_path(url)}: HTTP {response.status_code}")
     try:
-        body = json.loads(text) if text else None
-    except ValueError:
+        body = json.loads(text, parse_constant=_refuse_constant) if text else None
+    except ValueError:  # not JSON, or NaN/Infinity (not JSON either, and no database stores them)
         body = _NOT_JSON
     answer = HttpAnswer(response.status_code, dict(response.headers), body, text)
     return answer
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
 
 
 class _NotJson:
@@ -107,8 +114,30 @@ def numeric_header(answer: HttpAnswer, name: str) -> float | None:
         return None
 
 
+MAX_RETRY_AFTER_SECONDS = 3 * 86_400  # Binance's longest IP ban; anything longer is nonsense
+
+
 def retry_after_seconds(answer: HttpAnswer) -> float | None:
-    return numeric_header(answer, "Retry-After")
+    """Retry-After as seconds (a number or an HTTP date), capped at 3 days; None when absent or
+    unusable (negative, zero, not finite), so the caller's default wait applies."""
+    seconds = numeric_header(answer, "Retry-After")
+    if seconds is None:
+        seconds = _seconds_until_http_date({k.lower(): v for k, v in answer.headers.items()}.get("retry-after"))
+    if seconds is None or not math.isfinite(seconds) or seconds <= 0:
+        return None
+    return min(seconds, MAX_RETRY_AFTER_SECONDS)
+
+
+def _seconds_until_http_date(raw: str | None) -> float | None:
+    if not raw:
+        return None
+    try:
+        moment = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return (moment - datetime.now(timezone.utc)).total_seconds()
 
 
 def _path(url: str) -> str:

@@ -5,6 +5,7 @@ record names the reason, and the API key never appears in a log line or a messag
 """
 
 import logging
+import time
 from decimal import Decimal
 
 import pytest
@@ -110,6 +111,7 @@ FAULTS = [
     ("old key code", dict(body={"code": "30001", "msg": "key missing"}), "failed", "AUTH_FAILED"),
     ("not found", dict(status=404, body={"code": "404", "msg": "Endpoint not found"}), "failed", "NOT_FOUND"),
     ("bad params", dict(status=422, body={"code": "422", "msg": "bad range"}), "failed", "BAD_PARAMETERS"),
+    ("NaN in data", dict(body='{"code": "0", "data": {"y_axis": [NaN]}}'), "failed", "MALFORMED"),
 ]
 
 
@@ -214,3 +216,68 @@ def test_live_without_a_key_fetches_binance_and_never_calls_coinglass(fake_coing
     body = bot("/api/v1/signals/evaluate", {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1}).json()
     taker = body["guards"][0]
     assert taker["decision"] == "fail_open" and "NOT_CONFIGURED" in taker["reason"]
+
+
+@pytest.mark.parametrize(
+    "retry_after, low, high",
+    [
+        ("7", 6.5, 7.1),  # honoured
+        ("-30", 1.0, 60.1),  # unusable: wait for the next minute, as with no header
+        ("nan", 1.0, 60.1),
+        ("1e12", 3 * 86_400 - 1, 3 * 86_400 + 1),  # capped at three days
+        ("Wed, 21 Oct 2099 07:28:00 GMT", 3 * 86_400 - 1, 3 * 86_400 + 1),  # an HTTP date, capped
+    ],
+)
+def test_retry_after_is_honoured_within_sane_bounds(fake_coinglass, retry_after, low, high):
+    fake_coinglass.always(PATHS["heatmap"], status=429, body={"code": "429"}, headers={"Retry-After": retry_after})
+    assert fetch(inputs.LIQUIDATION) == ("rate_limited", "RATE_LIMITED")
+    until = get_limiter().usage("coinglass")["penalized_until"]
+    assert until is not None and low <= until - time.time() <= high
+
+
+@pytest.mark.parametrize("header", ["-1", "3000000000", "nan", "80.5", "lots"])
+def test_an_unbelievable_max_limit_header_is_ignored_and_the_answer_kept(fake_coinglass, header):
+    fake_coinglass.max_limit_header = header
+    assert fetch(inputs.FEAR_GREED) == ("ok", "")
+    assert latest(inputs.FEAR_GREED).derived["value"] == "81"
+    assert get_limiter().usage("coinglass")["limit_per_minute"] == settings_calls_per_minute()
+
+
+def settings_calls_per_minute():
+    from django.conf import settings
+
+    return settings.COINGLASS_CALLS_PER_MINUTE
+
+
+def test_a_task_out_of_time_records_a_timeout_and_still_ends(fake_coinglass):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from guards.marketdata.sources import get_market
+
+    def slow_fetch():
+        raise SoftTimeLimitExceeded()
+
+    with pytest.raises(SoftTimeLimitExceeded):
+        ingest.run_fetch(
+            market=get_market(), symbol="BTCUSDT", kind=inputs.MAX_PAIN, now=timezone.now(), fetch=slow_fetch
+        )
+    health = DataHealthEvent.objects.get(kind=inputs.MAX_PAIN)
+    assert (health.outcome, health.reason_code) == ("failed", "TIMEOUT")
+
+
+def test_rate_limited_plan_lookup_backs_off(fake_coinglass):
+    fake_coinglass.always(PATHS["subscription"], status=429, body={"code": "429"}, headers={"Retry-After": "30"})
+    from guards.marketdata.sources import get_market
+
+    ingest.refresh_plan(market=get_market(), now=timezone.now())
+    assert get_limiter().usage("coinglass")["penalized_until"] is not None
+
+
+def test_an_expired_subscription_is_recorded_as_such(fake_coinglass):
+    fake_coinglass.always(
+        PATHS["subscription"], body={"code": "0", "data": {"level": "PROFESSIONAL", "expire_time": 1, "expired": True}}
+    )
+    from guards.marketdata.sources import get_market
+
+    plan = ingest.refresh_plan(market=get_market(), now=timezone.now())
+    assert plan.level == "PROFESSIONAL EXPIRED" and plan.calls_per_minute is None
