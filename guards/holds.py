@@ -173,7 +173,9 @@ def _reason_text(decision: HoldDecision) -> str:
 def _track_position(request: HoldRequest, decision: HoldDecision, answer: dict, now: datetime) -> None:
     """Keep the position as open with its latest answer, unless its trade was already reported."""
     from guards.models import Trade
+    from guards.trades import lock_position
 
+    lock_position(request.position_id)
     if Trade.objects.filter(trade_id=request.position_id).exists():
         return
     Position.objects.update_or_create(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from guards.models import Evaluation, Position, Trade
 
@@ -35,6 +35,7 @@ def record_trade(*, report: TradeReport, now: datetime) -> tuple[Trade, bool]:
     evaluation = Evaluation.objects.filter(signal_id=report.signal_id).first() if report.signal_id else None
     try:
         with transaction.atomic():
+            lock_position(report.trade_id)
             trade = Trade.objects.create(
                 trade_id=report.trade_id,
                 signal_id=report.signal_id or "",
@@ -55,6 +56,15 @@ def record_trade(*, report: TradeReport, now: datetime) -> tuple[Trade, bool]:
     except IntegrityError:  # the same trade_id raced us
         return Trade.objects.get(trade_id=report.trade_id), False
     return trade, True
+
+
+def lock_position(position_id: str) -> None:
+    """Serialise the two writers of one position (a min-hold answer that opens or refreshes it,
+    the trade that closes it) until the transaction ends, so a trade never leaves it open.
+    SQLite runs write transactions one at a time already."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"position:{position_id}"])
 
 
 def trade_answer(trade: Trade) -> dict:

@@ -51,3 +51,54 @@ def test_concurrent_repeats_of_a_trade_store_one_row(bot_token):
     assert sorted(status for status, _ in answers).count(201) == 1
     assert {status for status, _ in answers} <= {200, 201}
     assert Trade.objects.filter(trade_id="race-t").count() == 1
+
+
+def test_a_trade_racing_a_min_hold_answer_always_leaves_its_position_closed(bot_token):
+    from threading import Barrier
+
+    from guards.models import Position
+
+    def send(path, body, barrier):
+        try:
+            barrier.wait()
+            Client().post(
+                path,
+                json.dumps(body),
+                content_type="application/json",
+                headers={"Authorization": f"Bearer {bot_token}"},
+            )
+        finally:
+            connection.close()
+
+    ids = [f"race-p{i}" for i in range(30)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for position_id in ids:
+            barrier = Barrier(2)
+            hold = {
+                "symbol": "BTCUSDT",
+                "direction": "LONG",
+                "strategy": "TRUE_TREND",
+                "entry_price": 100,
+                "current_price": 101,
+                "opened_at": "2026-11-24T10:00:00Z",
+                "position_id": position_id,
+            }
+            trade = {
+                "trade_id": position_id,
+                "symbol": "BTCUSDT",
+                "direction": "LONG",
+                "size": 1,
+                "entry_price": 100,
+                "exit_price": 101,
+                "opened_at": "2026-11-24T10:00:00Z",
+                "closed_at": "2026-11-24T11:00:00Z",
+                "pnl": 1,
+            }
+            list(
+                pool.map(
+                    lambda a: send(*a),
+                    [("/api/v1/positions/min-hold", hold, barrier), ("/api/v1/trades", trade, barrier)],
+                )
+            )
+    assert Trade.objects.filter(trade_id__in=ids).count() == 30
+    assert not Position.objects.filter(position_id__in=ids, is_open=True).exists()
