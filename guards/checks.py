@@ -2,7 +2,7 @@
 machine but misbehaves in production is said out loud, not discovered later."""
 
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Error, Tags, Warning, register
 
 
 @register(Tags.security, deploy=False)
@@ -33,3 +33,27 @@ def live_market_without_coinglass_key(app_configs, **kwargs):
             id="tradingbot.W002",
         )
     ]
+
+
+@register()
+def budgets_fit_the_largest_call(app_configs, **kwargs):
+    """A budget smaller than one call could never let that call go: every fetch would fail."""
+    from guards.marketdata.binance import AGG_TRADES_WEIGHT
+
+    problems = []
+    if settings.BINANCE_WEIGHT_PER_MINUTE < AGG_TRADES_WEIGHT:
+        problems.append(
+            Error(
+                f"BINANCE_WEIGHT_PER_MINUTE={settings.BINANCE_WEIGHT_PER_MINUTE} is below one aggTrades page "
+                f"(weight {AGG_TRADES_WEIGHT}): whale flow could never be fetched.",
+                id="tradingbot.E001",
+            )
+        )
+    if settings.COINGLASS_CALLS_PER_MINUTE < 1 or settings.COINGLASS_MIN_INTERVAL_SECONDS < 0:
+        problems.append(
+            Error(
+                "COINGLASS_CALLS_PER_MINUTE must be at least 1 and COINGLASS_MIN_INTERVAL_SECONDS not negative.",
+                id="tradingbot.E002",
+            )
+        )
+    return problems

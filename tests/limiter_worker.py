@@ -41,6 +41,7 @@ def run(url: str, seconds: float, source: str, weight: int) -> list[float]:
             break
         acquired.append(time.monotonic())
         session.get(url, timeout=10).raise_for_status()
+        limiter.finished(source)  # as guards/marketdata/http.py does after every answer
     return acquired
 
 

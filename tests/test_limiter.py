@@ -128,6 +128,22 @@ def test_with_redis_url_the_redis_limiter_is_used(settings, redis_url):
 # --- Budgets ---------------------------------------------------------------------------------------
 
 
+def test_spacing_runs_from_the_end_of_a_slow_call(limiter):
+    limiter.acquire("coinglass", max_wait_seconds=0)
+    time.sleep(0.6)  # a call whose connection set-up was slow
+    limiter.finished("coinglass")
+    assert 2.5 < busy_wait(limiter, "coinglass") <= 2.5 + M + EPS  # from the answer, not from the start
+
+
+def test_an_answer_in_another_process_spaces_every_process(limiter, elsewhere):
+    limiter.acquire("coinglass", max_wait_seconds=0)
+    time.sleep(0.3)
+    elsewhere.finished("coinglass")  # another process's answer arrives
+    limiter.finished("binance")  # no spacing rule there: nothing to move
+    assert 2.5 < busy_wait(limiter, "coinglass") <= 2.5 + M + EPS
+    limiter.acquire("binance", max_wait_seconds=0)
+
+
 def test_binance_weight_budget(limiter, settings):
     settings.BINANCE_WEIGHT_PER_MINUTE = 100
     for _ in range(5):

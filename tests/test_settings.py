@@ -21,6 +21,7 @@ OUR_VARIABLES = (
     "LOG_LEVEL",
     "COINGLASS_BASE_URL",
     "BINANCE_FUTURES_BASE_URL",
+    "BINANCE_WEIGHT_PER_MINUTE",
 )
 
 
@@ -90,3 +91,8 @@ def test_watched_symbols_are_read_upper_case(tmp_path):
         timeout=60,
     )
     assert done.stdout.strip().splitlines()[-1] == "['BTCUSDT', 'ETHUSDT']"
+
+
+def test_a_budget_smaller_than_one_call_stops_commands(tmp_path):
+    done = manage_check(tmp_path, BINANCE_WEIGHT_PER_MINUTE="10")
+    assert done.returncode != 0 and "tradingbot.E001" in done.stderr

@@ -78,6 +78,8 @@ def _get_once(session, url, *, source, params, headers, weight) -> HttpAnswer:
         raise errors.Timeout(f"{source} {_path(url)}: timed out") from None
     except requests.RequestException as exc:
         raise errors.UpstreamError(f"{source} {_path(url)}: {type(exc).__name__}") from None
+    finally:
+        get_limiter().finished(source)
     text = response.text
     if response.status_code >= 500:
         raise errors.UpstreamError(f"{source} {_path(url)}: HTTP {response.status_code}")

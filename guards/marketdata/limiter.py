@@ -171,6 +171,17 @@ class _Limiter:
         """No call for `source` from any process until now + `seconds`; a longer penalty stays."""
         raise NotImplementedError
 
+    def finished(self, source: str) -> None:
+        """A call of `source` has had its answer: the spacing runs from now, not from its start.
+
+        A call whose connection set-up was slow (DNS, TLS) reaches the server late; timing the
+        next one from this call's end keeps two arrivals at least the spacing apart."""
+        if default_budget(source).min_interval_seconds > 0:
+            self._mark_last(source)
+
+    def _mark_last(self, source: str) -> None:
+        raise NotImplementedError
+
     def set_calls_per_minute(self, source: str, n: int) -> None:
         """The plan's per-minute budget replaces the settings' one for every process, until changed."""
         raise NotImplementedError
@@ -269,6 +280,9 @@ class FileLimiter(_Limiter):
         n = _positive_int(n, "calls per minute")
         self._locked(source, lambda state, now: (None, {**state, "limit": n}))
 
+    def _mark_last(self, source: str) -> None:
+        self._locked(source, lambda state, now: (None, {**state, "last": max(state.get("last") or now, now)}))
+
     def usage(self, source: str) -> dict:
         budget = default_budget(source)
 
@@ -328,6 +342,16 @@ end
 return 1
 """
 
+# KEYS: 1 last reservation. ARGV: 1 expiry (ms). Moves "last" to now (never back).
+_MARK_LAST = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+if now > tonumber(redis.call('GET', KEYS[1]) or '0') then
+  redis.call('SET', KEYS[1], string.format('%.6f', now), 'PX', tonumber(ARGV[1]))
+end
+return 1
+"""
+
 # KEYS as _RESERVE. ARGV: 1 window (s). Returns {used weight, plan limit or '', penalty end or '', now}.
 _USAGE = """
 local t = redis.call('TIME')
@@ -354,6 +378,7 @@ class RedisLimiter(_Limiter):
         self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30)
         self._reserve = self.redis.register_script(_RESERVE)
         self._penalize = self.redis.register_script(_PENALIZE)
+        self._mark = self.redis.register_script(_MARK_LAST)
         self._usage = self.redis.register_script(_USAGE)
 
     @staticmethod
@@ -378,6 +403,10 @@ class RedisLimiter(_Limiter):
     def set_calls_per_minute(self, source: str, n: int) -> None:
         default_budget(source)
         self.redis.set(self.keys(source)[3], _positive_int(n, "calls per minute"))
+
+    def _mark_last(self, source: str) -> None:
+        expiry_ms = math.ceil(max(window_seconds(), spacing_seconds(default_budget(source))) * 1000) + 1000
+        self._mark(keys=[self.keys(source)[1]], args=[expiry_ms])
 
     def usage(self, source: str) -> dict:
         budget = default_budget(source)
