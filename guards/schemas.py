@@ -32,6 +32,14 @@ def _aware(value: datetime) -> datetime:
     return utc
 
 
+def _printable(value: str) -> str:
+    """Ids and labels are text: control characters (NUL above all, which PostgreSQL cannot store)
+    are refused rather than stored or turned into a database error."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
 def _number_not_bool(value: Any) -> Any:
     """JSON true/false is not an amount (pydantic's lax mode would read it as 1/0)."""
     if isinstance(value, bool):
@@ -48,6 +56,7 @@ Amount = Annotated[float, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT, allow_inf_nan=Fal
 Price = Annotated[
     float, Field(ge=float(SMALLEST_AMOUNT), le=MAX_AMOUNT, allow_inf_nan=False), BeforeValidator(_number_not_bool)
 ]
+Text = Annotated[str, AfterValidator(_printable)]
 Symbol = Annotated[
     str,
     Field(pattern=r"^\s*[A-Za-z0-9]{2,20}\s*$", description="Exchange pair, e.g. BTCUSDT (any case)"),
@@ -58,9 +67,9 @@ class EvaluateIn(Schema):
     symbol: Symbol
     direction: Literal["LONG", "SHORT"]
     base_size: Price = Field(description="Position size before guards (USD)")
-    strategy: str | None = Field(default=None, max_length=64)
+    strategy: Text | None = Field(default=None, max_length=64)
     price: Price | None = None
-    signal_id: str | None = Field(default=None, min_length=1, max_length=128)
+    signal_id: Text | None = Field(default=None, min_length=1, max_length=128)
 
     model_config = {"extra": "forbid", "strict": False}
 
@@ -112,8 +121,8 @@ class HealthOut(Schema):
 
 
 class TradeIn(Schema):
-    trade_id: str = Field(min_length=1, max_length=128)
-    signal_id: str | None = Field(default=None, max_length=128)
+    trade_id: Text = Field(min_length=1, max_length=128)
+    signal_id: Text | None = Field(default=None, max_length=128)
     symbol: Symbol
     direction: Literal["LONG", "SHORT"]
     size: Price
@@ -154,11 +163,11 @@ class TradeOut(Schema):
 class MinHoldIn(Schema):
     symbol: Symbol
     direction: Literal["LONG", "SHORT"]
-    strategy: str = Field(min_length=1, max_length=64)
+    strategy: Text = Field(min_length=1, max_length=64)
     entry_price: Price
     current_price: Price
     opened_at: AwareDatetime
-    position_id: str | None = Field(default=None, min_length=1, max_length=128)
+    position_id: Text | None = Field(default=None, min_length=1, max_length=128)
 
     model_config = {"extra": "forbid"}
 

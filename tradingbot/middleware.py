@@ -2,9 +2,15 @@
 
 from http import HTTPStatus
 
+from django.conf import settings
 from django.http import JsonResponse
 
 API_PREFIX = "/api/"
+
+
+def _too_big(request) -> bool:
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    return length.isdigit() and int(length) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
 class ApiJsonErrors:
@@ -19,6 +25,9 @@ class ApiJsonErrors:
             return response
         phrase = HTTPStatus(response.status_code).phrase.lower()
         body = {"error": f"{request.method} {request.path}: {phrase}", "field": None, "detail": []}
+        if response.status_code == 400 and _too_big(request):
+            limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1_048_576
+            body |= {"error": f"body: larger than {limit_mb:.1f} MB", "field": "body"}
         json_response = JsonResponse(body, status=response.status_code)
         if allow := response.get("Allow"):
             json_response["Allow"] = allow

@@ -106,6 +106,8 @@ def test_stale_whale_data_fails_open(bot):
         ({"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1e300}, "base_size"),  # past numeric(24, 8)
         ({"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1e-9}, "base_size"),  # would be stored as 0
         ({"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1, "price": 1e16}, "price"),
+        ({"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1, "signal_id": "a\u0000b"}, "signal_id"),  # NUL
+        ({"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1, "strategy": "TREND\n"}, "strategy"),
     ],
 )
 def test_invalid_input_is_400_naming_the_field(bot, body, field):
@@ -220,3 +222,10 @@ def test_gate_answers_from_the_database_when_redis_is_down(bot, settings, caplog
     assert response.status_code == 200
     assert response.json()["blocked_by"] == "WHALE_INTENT_FILTER"
     assert any(r.name == "guards.cache" for r in caplog.records)  # the outage is logged, not silent
+
+
+def test_a_body_over_the_size_limit_is_400_naming_the_body(bot, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = bot(URL, {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1, "strategy": "x" * 2000})
+    assert response.status_code == 400
+    assert response.json()["field"] == "body" and "larger than" in response.json()["error"]

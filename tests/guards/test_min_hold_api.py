@@ -153,6 +153,7 @@ def test_position_is_tracked_until_its_trade_arrives(bot):
         ({"opened_at": "noon"}, "opened_at"),
         ({"current_price": None}, "current_price"),
         ({"direction": "long"}, "direction"),
+        ({"position_id": "p\u0000"}, "position_id"),
         ({"opened_at": "9999-12-31T23:59:59Z"}, "opened_at"),  # the hold would run past the calendar
         ({"opened_at": "0001-01-01T00:00:00+05:00"}, "opened_at"),
         ({"current_price": True}, "current_price"),

@@ -91,6 +91,7 @@ def test_trade_closes_the_tracked_position_with_the_same_id(bot):
         ({"closed_at": "2026-11-24T09:00:00Z"}, "closed_at"),
         ({"closed_at": "yesterday"}, "closed_at"),
         ({"pnl": None}, "pnl"),
+        ({"trade_id": "t\u00001"}, "trade_id"),
         ({"pnl": -1e16}, "pnl"),
         ({"pnl": False}, "pnl"),
         ({"size": 1e30}, "size"),
