@@ -145,20 +145,22 @@ def add_trades(fake_binance, n, *, start_ms, step_ms, qty="2"):
 
 def test_backlog_is_recorded_stale_and_the_whale_filter_fails_open_until_caught_up(fake_binance, settings, bot):
     settings.BINANCE_AGGTRADES_MAX_PAGES = 2
-    add_trades(fake_binance, 2500, start_ms=NOW_MS - 50 * 60_000, step_ms=1000, qty="0.1")  # 2,000 reach NOW - 16m40s
-    fake_binance.add_trade("BTCUSDT", price="100000", qty="5", time_ms=NOW_MS - 5000, taker_buy=False)  # whale sell
-    fake_binance.add_trade("BTCUSDT", price="1", qty="1", time_ms=NOW_MS - 1000, taker_buy=True)  # held back
-    assert ingest.fetch_one(kind=inputs.WHALE_FLOW, symbol="BTCUSDT", now=NOW, force=True) == ("stale", "STALE_DATA")
+    now = datetime.now(timezone.utc).replace(microsecond=0)  # the API judges age on the real clock
+    now_ms = int(now.timestamp() * 1000)
+    add_trades(fake_binance, 2500, start_ms=now_ms - 50 * 60_000, step_ms=1000, qty="0.1")  # 2,000 reach NOW - 16m40s
+    fake_binance.add_trade("BTCUSDT", price="100000", qty="5", time_ms=now_ms - 5000, taker_buy=False)  # whale sell
+    fake_binance.add_trade("BTCUSDT", price="1", qty="1", time_ms=now_ms - 1000, taker_buy=True)  # held back
+    assert ingest.fetch_one(kind=inputs.WHALE_FLOW, symbol="BTCUSDT", now=now, force=True) == ("stale", "STALE_DATA")
     snapshot = whale_snapshot()
     assert snapshot.derived["caught_up"] is False
     assert datetime.fromisoformat(snapshot.derived["data_time"]) == datetime.fromtimestamp(
-        (NOW_MS - 50 * 60_000 + 1999 * 1000) / 1000, tz=timezone.utc
+        (now_ms - 50 * 60_000 + 1999 * 1000) / 1000, tz=timezone.utc
     )
     body = bot("/api/v1/signals/evaluate", {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1}).json()
     whale = body["guards"][1]
     assert whale["decision"] == "fail_open" and "STALE" in whale["reason"]
 
-    assert ingest.fetch_one(kind=inputs.WHALE_FLOW, symbol="BTCUSDT", now=NOW, force=True) == ("ok", "")
+    assert ingest.fetch_one(kind=inputs.WHALE_FLOW, symbol="BTCUSDT", now=now, force=True) == ("ok", "")
     assert whale_snapshot().derived["caught_up"] is True
     body = bot("/api/v1/signals/evaluate", {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1}).json()
     assert body["blocked_by"] == "WHALE_INTENT_FILTER"  # the 500k whale sell, now read
