@@ -33,5 +33,9 @@ def test_worker_consumes_fetch_task_from_redis(redis_broker, settings):
     assert DataHealthEvent.objects.filter(symbol="ETHUSDT", outcome="ok").exists()
 
 
-def test_fetch_task_is_registered_under_its_beat_name():
-    assert "guards.fetch_intel" in app.tasks
+def test_every_beat_row_names_a_registered_task(db):
+    from django_celery_beat.models import PeriodicTask
+
+    names = set(PeriodicTask.objects.values_list("task", flat=True))
+    assert {"guards.fetch_input", "guards.refresh_plan"} <= names
+    assert names <= set(app.tasks)

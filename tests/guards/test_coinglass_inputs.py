@@ -281,3 +281,16 @@ def test_an_expired_subscription_is_recorded_as_such(fake_coinglass):
 
     plan = ingest.refresh_plan(market=get_market(), now=timezone.now())
     assert plan.level == "PROFESSIONAL EXPIRED" and plan.calls_per_minute is None
+
+
+@pytest.mark.parametrize("name, answer, outcome, reason", FAULTS, ids=[f[0] for f in FAULTS])
+def test_fault_through_the_beat_task_raises_nothing(fake_coinglass, name, answer, outcome, reason):
+    """The entry point beat runs (called directly: the real code, synchronously)."""
+    from guards.tasks import fetch_input as fetch_input_task
+
+    assert fetch_input_task(kind=inputs.LIQUIDATION, symbol="BTCUSDT", force=True)["outcome"] == "ok"
+    good = latest(inputs.LIQUIDATION)
+    fake_coinglass.always(PATHS["heatmap"], **answer)
+    result = fetch_input_task(kind=inputs.LIQUIDATION, symbol="BTCUSDT", force=True)
+    assert (result["outcome"], result["reason"]) == (outcome, reason)
+    assert latest(inputs.LIQUIDATION).id == good.id
