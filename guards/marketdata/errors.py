@@ -60,6 +60,12 @@ class UpstreamError(MarketDataError):
     retryable = True
 
 
+class Redirected(MarketDataError):
+    """A 3xx: never followed (it would carry the API key elsewhere) and not retried."""
+
+    reason_code = "REDIRECTED"
+
+
 class Timeout(UpstreamError):
     reason_code = "TIMEOUT"
 

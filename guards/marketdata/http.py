@@ -73,7 +73,8 @@ def _get_once(session, url, *, source, params, headers, weight) -> HttpAnswer:
         ) from None
     timeout = (settings.HTTP_CONNECT_TIMEOUT_SECONDS, settings.HTTP_READ_TIMEOUT_SECONDS)
     try:
-        response = session.get(url, params=params, headers=headers, timeout=timeout)
+        # Never follow a redirect: requests would carry the CG-API-KEY header to wherever it points.
+        response = session.get(url, params=params, headers=headers, timeout=timeout, allow_redirects=False)
     except requests.Timeout:
         raise errors.Timeout(f"{source} {_path(url)}: timed out") from None
     except requests.RequestException as exc:
@@ -81,6 +82,8 @@ def _get_once(session, url, *, source, params, headers, weight) -> HttpAnswer:
     finally:
         get_limiter().finished(source)
     text = response.text
+    if response.is_redirect:
+        raise errors.Redirected(f"{source} {_path(url)}: HTTP {response.status_code} redirect, not followed")
     if response.status_code >= 500:
         raise errors.UpstreamError(f"{source} {_path(url)}: HTTP {response.status_code}")
     try:

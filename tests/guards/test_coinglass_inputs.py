@@ -294,3 +294,11 @@ def test_fault_through_the_beat_task_raises_nothing(fake_coinglass, name, answer
     result = fetch_input_task(kind=inputs.LIQUIDATION, symbol="BTCUSDT", force=True)
     assert (result["outcome"], result["reason"]) == (outcome, reason)
     assert latest(inputs.LIQUIDATION).id == good.id
+
+
+def test_a_redirect_is_not_followed_so_the_key_goes_nowhere_else(fake_coinglass, fake_binance):
+    elsewhere = f"{fake_binance.url}/collect"  # another server: it must never see the key
+    fake_coinglass.always(PATHS["fear_greed"], status=302, body="", headers={"Location": elsewhere})
+    assert fetch(inputs.FEAR_GREED) == ("failed", "REDIRECTED")
+    assert not [r for r in fake_binance.requests if "CG-API-KEY" in r["headers"]]
+    assert len(fake_coinglass.calls(PATHS["fear_greed"])) == 1  # not retried either
