@@ -6,7 +6,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from guards import models
-from guards.domain.params import DEFAULTS, WHALE_THRESHOLD, below_detail_floor, validate_value
+from guards.domain.params import DEFAULTS, WHALE_THRESHOLD, below_detail_floor, below_replay_floor, validate_value
 from guards.parameters import APPROVE_PERMISSION, ApprovalError, approve_version, propose_version, reject_version
 from guards.tokens import issue_token
 
@@ -103,14 +103,17 @@ class DecisionForm(forms.Form):
 
 
 def _approval_warning(version, active_value) -> str:
-    if (
-        version.parameter == WHALE_THRESHOLD
-        and active_value is not None
-        and below_detail_floor(version.value, active_value)
-    ):
+    if version.parameter != WHALE_THRESHOLD or active_value is None:
+        return ""
+    if below_detail_floor(version.value, active_value):
         return (
             "Below 40% of the active threshold: the stored whale flow cannot be split there, so the Whale "
             "Intent Filter fails open until the window has been read again (up to whale_window_minutes)."
+        )
+    if below_replay_floor(version.value, active_value):
+        return (
+            "Below 50% of the active threshold: the filter works at once, but for up to whale_window_minutes "
+            "the optimizer cannot replay the lowest candidates (-20%) on minutes stored at the old floor."
         )
     return ""
 

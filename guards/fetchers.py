@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from guards import selectors
 from guards.domain import inputs
 from guards.domain.clusters import clusters_to_json, find_clusters, parse_heatmap, top_clusters
-from guards.domain.cvd import FlowDetail, TakerOrder, detail_floor_cents, group_taker_orders, to_cents
+from guards.domain.cvd import FlowDetail, TakerOrder, detail_floor_cents, group_taker_orders, threshold_to_cents
 from guards.domain.numbers import coin_of
 from guards.domain.params import WHALE_THRESHOLD
 from guards.domain.sentiment import latest_fear_greed, nearest_max_pain, taker_buy_share
@@ -24,7 +24,7 @@ from guards.marketdata import errors
 from guards.models import PriceBar, TradeCursor, WhaleFlowBucket
 
 MINUTE_MS = 60_000
-BUCKET_RETENTION = timedelta(hours=24)
+BUCKET_RETENTION = timedelta(hours=25)  # the longest window (1440 min) plus its current minute, with room
 HEATMAP_RANGE = "3d"
 # How old a source's own latest timestamp may be before the fetch counts as stale. Only minute
 # prices are judged: the daily Fear & Greed and the heatmap's candle interval vary too much
@@ -55,20 +55,21 @@ class NewOrders:
     old_resume: int | None  # the cursor as this read found it (for the conditional update)
     caught_up: bool  # False: the page limit stopped the read before the present (a backlog)
     last_trade_ms: int | None  # time of the newest row read
+    rewalked_from: datetime | None = None  # read by time from here: stored minutes from here are replaced
 
 
 def fetch_whale_flow(*, market, symbol: str, now: datetime) -> tuple[dict, dict]:
     """Read new aggTrades since the cursor, store them as minute buckets, summarise the window."""
     params = selectors.active_parameters()
-    threshold_cents = to_cents(params.decimal(WHALE_THRESHOLD))
+    threshold_cents = threshold_to_cents(params.decimal(WHALE_THRESHOLD))
     window_start = _minute_floor(now) - timedelta(minutes=params.integer("whale_window_minutes"))
-    read = _read_new_orders(market, symbol, window_start, now, settings.BINANCE_AGGTRADES_MAX_PAGES)
     source = market.source_of(inputs.WHALE_FLOW)
+    read = _read_new_orders(market, symbol, source, window_start, now, settings.BINANCE_AGGTRADES_MAX_PAGES)
     _store_buckets(symbol, source, read, detail_floor_cents(threshold_cents), now)
     data_time = now if read.caught_up else _utc_ms(read.last_trade_ms or int(window_start.timestamp() * 1000))
     if not read.caught_up and data_time < window_start:
         _skip_backlog(symbol, read.resume_from)
-    detail, minutes = _window_detail(symbol, window_start)
+    detail, minutes = _window_detail(symbol, source, window_start)
     split = detail.split(max(threshold_cents, detail.floor_cents))
     derived = split.as_usd() | {
         "window_start": window_start.isoformat(),
@@ -82,12 +83,14 @@ def fetch_whale_flow(*, market, symbol: str, now: datetime) -> tuple[dict, dict]
     return derived, {"detail": detail.to_json(), "window_start": window_start.isoformat()}
 
 
-def _read_new_orders(market, symbol: str, window_start: datetime, now: datetime, max_pages: int) -> NewOrders:
+def _read_new_orders(
+    market, symbol: str, source: str, window_start: datetime, now: datetime, max_pages: int
+) -> NewOrders:
     """Page forward from the cursor (or from the window start); hold back the trailing order,
     whose remaining fills may not be published yet, so grouping stays exact across fetches."""
     cursor = TradeCursor.objects.filter(symbol=symbol).first()
     old_resume = cursor.resume_from if cursor else None
-    resume = old_resume if cursor and cursor.updated_at >= window_start else None
+    resume = old_resume if cursor and _cursor_usable(cursor, symbol, source, window_start) else None
     start_ms, now_ms = int(window_start.timestamp() * 1000), int(now.timestamp() * 1000)
     trades, page_from, caught_up = [], resume, False
     for _ in range(max_pages):
@@ -112,9 +115,19 @@ def _read_new_orders(market, symbol: str, window_start: datetime, now: datetime,
         page_from = page[-1].agg_id + 1 if page else None
     orders = group_taker_orders(trades)
     last_ms = trades[-1].time_ms if trades else None
+    rewalked_from = window_start if resume is None else None
     if not orders:
-        return NewOrders([], resume, old_resume, caught_up, last_ms)
-    return NewOrders(orders[:-1], orders[-1].first_agg_id, old_resume, caught_up, last_ms)
+        return NewOrders([], resume, old_resume, caught_up, last_ms, rewalked_from)
+    return NewOrders(orders[:-1], orders[-1].first_agg_id, old_resume, caught_up, last_ms, rewalked_from)
+
+
+def _cursor_usable(cursor: TradeCursor, symbol: str, source: str, window_start: datetime) -> bool:
+    """A cursor counts if it was moved within the window and points into the same market: after
+    a switch between simulated and live, the other source's trade ids mean nothing."""
+    if cursor.updated_at < window_start:
+        return False
+    latest = WhaleFlowBucket.objects.filter(symbol=symbol).order_by("-minute_start").values_list("source", flat=True)
+    return latest.first() in (None, source)
 
 
 def _skip_backlog(symbol: str, resume_from: int | None) -> None:
@@ -131,6 +144,8 @@ def _store_buckets(symbol, source, read: NewOrders, floor_cents, now) -> None:
     with transaction.atomic():
         if not _advance_cursor(symbol, read.old_resume, read.resume_from, now):
             return
+        if read.rewalked_from:  # the window is read again from its start: what was stored there goes
+            WhaleFlowBucket.objects.filter(symbol=symbol, minute_start__gte=read.rewalked_from).delete()
         by_minute: dict[int, list[TakerOrder]] = {}
         for order in read.orders:
             by_minute.setdefault(order.time_ms // MINUTE_MS, []).append(order)
@@ -178,8 +193,8 @@ def _add_to_bucket(symbol: str, source: str, minute: int, part: FlowDetail, coun
     )
 
 
-def _window_detail(symbol: str, window_start: datetime) -> tuple[FlowDetail, int]:
-    buckets = WhaleFlowBucket.objects.filter(symbol=symbol, minute_start__gte=window_start)
+def _window_detail(symbol: str, source: str, window_start: datetime) -> tuple[FlowDetail, int]:
+    buckets = WhaleFlowBucket.objects.filter(symbol=symbol, source=source, minute_start__gte=window_start)
     parts = [FlowDetail(b.buy_total_cents, b.sell_total_cents, b.floor_cents, tuple(b.large_orders)) for b in buckets]
     return FlowDetail.combine(parts), len(parts)
 

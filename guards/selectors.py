@@ -11,7 +11,7 @@ from django.utils.dateparse import parse_datetime
 
 from guards.domain import inputs
 from guards.domain.clusters import LiquidationCluster
-from guards.domain.cvd import FlowDetail, to_cents
+from guards.domain.cvd import FlowDetail, threshold_to_cents
 from guards.domain.params import WHALE_THRESHOLD, Params, ParamValue
 from guards.domain.types import Intel, Reading
 from guards.models import InputAvailability, MarketSnapshot, ParameterVersion
@@ -95,7 +95,8 @@ def _reading(symbol: str, kind: str, params: Params, not_in_plan: dict[str, str]
         value, detail = _PARSERS[kind](payload, params)
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         problem = f"UNPARSEABLE ({type(exc).__name__}: {exc})"[:200]
-        return Reading(None, fetched_at, ttl, payload["source"], problem=problem)
+        # The snapshot stays linked: a decision that failed open on it can still be replayed.
+        return Reading(None, fetched_at, ttl, payload["source"], problem=problem, detail={"snapshot_id": payload["id"]})
     data_time = payload["derived"].get("data_time") if kind in inputs.AGED_BY_DATA_TIME else None
     return Reading(
         value,
@@ -112,9 +113,13 @@ def _coinglass_not_configured() -> bool:
 
 
 def _whale_flow(payload: dict[str, Any], params: Params):
-    """Split the stored flow detail at the active whale threshold (exact, SPEC §5.2)."""
+    """Split the stored flow detail at the active whale threshold (exact, SPEC §5.2); a snapshot
+    of another window length is unusable (as a taker snapshot of another range is)."""
+    window = payload["derived"].get("window_minutes")
+    if window is not None and window != params.integer("whale_window_minutes"):
+        raise ValueError(f"snapshot covers {window} min, the guard wants {params.integer('whale_window_minutes')}")
     detail = FlowDetail.from_json(payload["raw"]["detail"])
-    return detail.split(to_cents(params.decimal(WHALE_THRESHOLD))), {"flow_detail": detail}
+    return detail.split(threshold_to_cents(params.decimal(WHALE_THRESHOLD))), {"flow_detail": detail}
 
 
 def _decimal_field(name: str):

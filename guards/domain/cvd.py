@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 
 CENT = Decimal("0.01")
 
@@ -46,6 +46,12 @@ class TakerOrder:
 
 def to_cents(usd: Decimal) -> int:
     return int((usd / CENT).to_integral_value(rounding=ROUND_DOWN))
+
+
+def threshold_to_cents(usd: Decimal) -> int:
+    """A threshold in whole cents, rounded UP: an order is whale when its truncated notional is
+    at or above the exact threshold, so 100,000.005 must not admit a 100,000.00 order."""
+    return int((usd / CENT).to_integral_value(rounding=ROUND_CEILING))
 
 
 def cents_to_usd(cents: int) -> Decimal:

@@ -106,8 +106,20 @@ def _guard_order(value: Any) -> list[str]:
 
 
 MINUTES = _number(Decimal(0), Decimal(1440), integer=True)
+
+
+def _whole_cents(check):
+    def whole(value: Any) -> Any:
+        value = check(value)
+        if Decimal(str(value)) != Decimal(str(value)).quantize(Decimal("0.01")):
+            raise ValueError("must be whole cents (at most 2 decimals)")
+        return value
+
+    return whole
+
+
 VALIDATORS: dict[str, Any] = {
-    WHALE_THRESHOLD: _number(Decimal(0), strict_low=True),
+    WHALE_THRESHOLD: _whole_cents(_number(Decimal(0), strict_low=True)),
     "whale_window_minutes": _number(Decimal(1), Decimal(1440), integer=True),
     "taker_window": _taker_window,
     # Above 0.5 the LONG band (< share) and the SHORT band (> 1 - share) overlap: both blocked.
@@ -129,6 +141,12 @@ def below_detail_floor(new_threshold_usd: Any, active_threshold_usd: Any) -> boo
     """A whale threshold under 40% of the active one cannot be split exactly from stored flow:
     the Whale Intent Filter fails open until the window is read again (docs/decisions.md)."""
     return Decimal(str(new_threshold_usd)) * 10 < Decimal(str(active_threshold_usd)) * 4
+
+
+def below_replay_floor(new_threshold_usd: Any, active_threshold_usd: Any) -> bool:
+    """Under 50% of the active one, the optimizer's lowest candidate (-20%) falls below the
+    stored detail (40%): the guard works, but those minutes cannot be replayed there (SPEC §5.2)."""
+    return Decimal(str(new_threshold_usd)) * 2 < Decimal(str(active_threshold_usd))
 
 
 def validate_value(name: str, value: Any) -> Any:

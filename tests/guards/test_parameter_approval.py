@@ -228,3 +228,11 @@ def test_a_longer_ttl_reschedules_the_fetch_and_keeps_older_data_usable(
 
     event = GuardEvent.objects.filter(guard="FEAR_GREED_MULTIPLIER").latest("id")
     assert event.parameters["fear_greed_ttl_seconds"] == {"value": 1200, "version": 2}
+
+
+def test_approver_is_warned_when_the_lowest_candidate_could_not_be_replayed(client, proposer, approver):
+    propose_in_admin(client, proposer, "45000")
+    proposal = ParameterVersion.objects.get(parameter=WHALE, version=2)
+    client.force_login(approver)
+    page = client.post(ADMIN_URL, {"action": "approve", "_selected_action": [proposal.pk]}).content.decode()
+    assert "Below 50% of the active threshold" in page and "Below 40%" not in page

@@ -185,3 +185,62 @@ def test_backlog_older_than_the_window_is_skipped_and_nothing_counts_twice(fake_
     assert derived["whale_buy_usd"] == "400000.00" and derived["whale_sell_usd"] == "400000.00"
     assert derived["retail_buy_usd"] == "0.00" and derived["retail_sell_usd"] == "0.00"
     assert derived["caught_up"] is True
+
+
+def test_after_an_hour_without_fetches_the_window_is_read_again_without_double_counting(fake_binance):
+    now0 = datetime.now(timezone.utc).replace(second=55, microsecond=0) - timedelta(hours=2)
+    now1 = now0 + timedelta(minutes=5)
+    ms = lambda moment, seconds: int((moment + timedelta(seconds=seconds)).timestamp() * 1000)  # noqa: E731
+    fake_binance.add_trade("BTCUSDT", price="100", qty="1", time_ms=ms(now0, -30), taker_buy=True)
+    fake_binance.add_trade("BTCUSDT", price="100", qty="1", time_ms=ms(now0, -20), taker_buy=False)
+    ingest.fetch_one(kind=inputs.WHALE_FLOW, symbol="BTCUSDT", now=now0, force=True)  # a cursor
+    # Read at now1 by fromId, which has no end: a whale buy 7 s after now1 is stored too.
+    fake_binance.add_trade("BTCUSDT", price="100000", qty="2", time_ms=ms(now1, 7), taker_buy=True)
+    fake_binance.add_trade("BTCUSDT", price="100", qty="1", time_ms=ms(now1, 10), taker_buy=False)
+    ingest.fetch_one(kind=inputs.WHALE_FLOW, symbol="BTCUSDT", now=now1, force=True)
+    # An hour later the cursor is older than the window: the window is read by time from its start.
+    later = now1 + timedelta(minutes=60, seconds=15)
+    fake_binance.add_trade("BTCUSDT", price="100", qty="1", time_ms=ms(later, -1), taker_buy=True)
+    assert ingest.fetch_one(kind=inputs.WHALE_FLOW, symbol="BTCUSDT", now=later, force=True) == ("ok", "")
+    assert whale_snapshot().derived["whale_buy_usd"] == "200000.00"  # once, not twice
+
+
+def test_switching_from_simulated_to_live_never_mixes_the_two_markets(fake_binance):
+    from guards.models import WhaleFlowBucket
+
+    minute = NOW.replace(second=0) - timedelta(minutes=5)
+    WhaleFlowBucket.objects.create(  # what the simulator left: a $900k whale sell
+        symbol="BTCUSDT",
+        minute_start=minute,
+        source="simulated",
+        buy_total_cents=0,
+        sell_total_cents=90_000_000,
+        floor_cents=4_000_000,
+        large_orders=[-90_000_000],
+        order_count=1,
+    )
+    TradeCursor.objects.create(symbol="BTCUSDT", resume_from=4_700_000_000, updated_at=NOW)  # a simulator id
+    for i in range(4):
+        fake_binance.add_trade("BTCUSDT", price="100000", qty="3", time_ms=NOW_MS - 60_000 + i, taker_buy=True)
+    fake_binance.add_trade("BTCUSDT", price="100", qty="1", time_ms=NOW_MS - 1000, taker_buy=False)  # held back
+    assert ingest.fetch_one(kind=inputs.WHALE_FLOW, symbol="BTCUSDT", now=NOW, force=True) == ("ok", "")
+    assert not [c for c in fake_binance.calls("/fapi/v1/aggTrades") if c["query"].get("fromId") == "4700000000"]
+    derived = whale_snapshot().derived
+    assert (derived["whale_buy_usd"], derived["whale_sell_usd"]) == ("1200000.00", "0.00")
+
+
+def test_a_decision_that_failed_open_on_whale_data_still_points_at_it(fake_binance, bot, settings):
+    from guards.models import Evaluation, ParameterVersion
+
+    fake_binance.add_trade("BTCUSDT", price="100000", qty="2", time_ms=NOW_MS - 60_000, taker_buy=True)
+    fake_binance.add_trade("BTCUSDT", price="100", qty="1", time_ms=NOW_MS - 1000, taker_buy=False)
+    ingest.fetch_one(kind=inputs.WHALE_FLOW, symbol="BTCUSDT", now=datetime.now(timezone.utc), force=True)
+    snapshot = whale_snapshot()
+    ParameterVersion.objects.filter(parameter="whale_window_minutes").update(value=30)  # a window change
+    from django.core.cache import cache
+
+    cache.clear()
+    ask = {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1, "signal_id": "w"}
+    whale = bot("/api/v1/signals/evaluate", ask).json()["guards"][1]
+    assert whale["decision"] == "fail_open" and "covers 60 min" in whale["reason"]
+    assert Evaluation.objects.get(signal_id="w").whale_flow_snapshot_id == snapshot.id

@@ -4,7 +4,15 @@ from decimal import Decimal
 
 import pytest
 
-from guards.domain.cvd import AggTrade, FlowDetail, TakerOrder, detail_floor_cents, group_taker_orders, to_cents
+from guards.domain.cvd import (
+    AggTrade,
+    FlowDetail,
+    TakerOrder,
+    detail_floor_cents,
+    group_taker_orders,
+    threshold_to_cents,
+    to_cents,
+)
 
 
 def trade(agg_id, price, qty, time_ms, taker_buy):
@@ -82,3 +90,16 @@ def test_divergence_needs_opposite_signs():
     detail = FlowDetail.from_orders([order(200_000, True), order(5_000, False)], floor_cents=0)
     assert detail.split(10_000_000).divergent
     assert not FlowDetail.from_orders([order(200_000, True)], 0).split(10_000_000).divergent
+
+
+@pytest.mark.parametrize(
+    "threshold_usd, cents", [("100000", 10_000_000), ("100000.005", 10_000_001), ("99999.999", 10_000_000)]
+)
+def test_a_threshold_rounds_up_to_whole_cents(threshold_usd, cents):
+    assert threshold_to_cents(Decimal(threshold_usd)) == cents
+
+
+def test_an_order_just_below_a_fractional_threshold_stays_retail():
+    detail = FlowDetail.from_orders([TakerOrder(0, 10_000_000, True, 0, 0)], 0)  # exactly $100,000.00
+    split = detail.split(threshold_to_cents(Decimal("100000.005")))
+    assert (split.whale_buy_cents, split.retail_buy_cents) == (0, 10_000_000)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from guards.domain.params import below_detail_floor, validate_value
+from guards.domain.params import below_detail_floor, below_replay_floor, validate_value
 
 
 @pytest.mark.parametrize(
@@ -27,6 +27,7 @@ def test_accepted_values(name, value, stored):
     "name, value, problem",
     [
         ("whale_cvd_threshold_usd", 0, "above 0"),
+        ("whale_cvd_threshold_usd", "100000.005", "whole cents"),
         ("whale_cvd_threshold_usd", True, "must be a number"),
         ("taker_min_share", "0.7", "at most 0.5"),  # 0.7 would block both directions between 0.3 and 0.7
         ("taker_min_share", 1, "at most 0.5"),
@@ -51,3 +52,10 @@ def test_refused_values_say_why(name, value, problem):
 )
 def test_thresholds_below_the_stored_detail_floor(new, active, below):
     assert below_detail_floor(new, active) is below
+
+
+@pytest.mark.parametrize(
+    "new, active, below", [(50000, 100000, False), (49999.99, 100000, True), (45000, 100000, True)]
+)
+def test_thresholds_whose_lowest_candidate_cannot_be_replayed(new, active, below):
+    assert below_replay_floor(new, active) is below
