@@ -1,5 +1,7 @@
 """Admin: the operator's view. Records of what happened are read-only; tokens are shown once."""
 
+from collections import Counter
+
 from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
@@ -119,10 +121,7 @@ def _approval_warning(version, active_value) -> str:
 
 
 def _parameters_selected_twice(versions) -> list[str]:
-    seen: dict[str, int] = {}
-    for version in versions:
-        seen[version.parameter] = seen.get(version.parameter, 0) + 1
-    return [name for name, count in seen.items() if count > 1]
+    return [name for name, count in Counter(v.parameter for v in versions).items() if count > 1]
 
 
 class ProposalForm(forms.ModelForm):
@@ -243,8 +242,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(permissions=["change"], description="Revoke selected tokens (the bot using them is locked out)")
     def revoke(self, request, queryset):
-        revoked = [token for token in queryset.filter(revoked_at__isnull=True)]
+        revoked = list(queryset.filter(revoked_at__isnull=True))
+        models.ApiToken.objects.filter(pk__in=[t.pk for t in revoked]).update(revoked_at=timezone.now())
         for token in revoked:
-            models.ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
             self.log_change(request, token, "Revoked")  # who and when, in the admin's history
         self.message_user(request, f"Revoked {len(revoked)} token(s).")

@@ -17,7 +17,8 @@ from guards.domain.hold import PROTECTIVE_EXITS, HeldPosition, HoldDecision, Hol
 from guards.domain.params import Params
 from guards.domain.types import Direction
 from guards.events import EventType, LogTag
-from guards.models import GuardEvent, Position
+from guards.models import GuardEvent, Position, Trade
+from guards.trades import lock_position
 
 logger = logging.getLogger("guards.decisions")
 HOLD_PARAMS = (
@@ -172,9 +173,6 @@ def _reason_text(decision: HoldDecision) -> str:
 
 def _track_position(request: HoldRequest, decision: HoldDecision, answer: dict, now: datetime) -> None:
     """Keep the position as open with its latest answer, unless its trade was already reported."""
-    from guards.models import Trade
-    from guards.trades import lock_position
-
     lock_position(request.position_id)
     if Trade.objects.filter(trade_id=request.position_id).exists():
         return

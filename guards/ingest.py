@@ -94,8 +94,7 @@ def _record_failure(market, symbol, kind, exc: errors.MarketDataError, started, 
     outcome = _outcome_for(exc)
     if isinstance(exc, errors.PlanInsufficient):
         _mark_not_in_plan(market, kind, now)
-    if isinstance(exc, errors.RateLimited) and not isinstance(exc, errors.BudgetBusy):
-        _back_off(market.source_of(kind), exc)
+    _back_off(market.source_of(kind), exc)
     _record_health(market, symbol, kind, outcome, exc.reason_code, str(exc), started, now)
     logger.warning(
         "fetch failed", extra={"tag": "MARKET-DATA", "symbol": symbol, "kind": kind, "reason": exc.reason_code}
@@ -103,9 +102,11 @@ def _record_failure(market, symbol, kind, exc: errors.MarketDataError, started, 
     return outcome, exc.reason_code
 
 
-def _back_off(source: str, exc: errors.RateLimited) -> None:
-    """A 429 stops every process calling this source until Retry-After (or the next minute)."""
-    get_limiter().penalize(source, exc.retry_after_seconds or 60.0)
+def _back_off(source: str, exc: Exception) -> None:
+    """A 429 from the source stops every process calling it until Retry-After (or the next
+    minute); any other failure, our own limiter's "not now" included, changes nothing."""
+    if isinstance(exc, errors.RateLimited) and exc.from_source:
+        get_limiter().penalize(source, exc.retry_after_seconds or 60.0)
 
 
 def _known_not_in_plan(kind: str, now: datetime) -> bool:
@@ -206,8 +207,7 @@ def refresh_plan(*, market, now: datetime, max_age: timedelta = PLAN_RECHECK) ->
     except (errors.MarketDataError, AttributeError) as exc:
         # Unknown plan: the default budget stands; ask again in an hour, not on every fetch.
         logger.warning("plan unknown", extra={"tag": "MARKET-DATA", "reason": getattr(exc, "reason_code", "")})
-        if isinstance(exc, errors.RateLimited) and not isinstance(exc, errors.BudgetBusy):
-            _back_off(market.plan_source, exc)
+        _back_off(market.plan_source, exc)
         checked_at = now - max_age + PLAN_RETRY_AFTER_FAILURE
         plan, _ = SourcePlan.objects.update_or_create(source=market.plan_source, defaults={"checked_at": checked_at})
         return plan
@@ -229,15 +229,8 @@ def follow_plan_limit(source: str, calls_per_minute: int | None) -> None:
 
 def _learn_max_limit(market, now: datetime) -> None:
     """API-KEY-MAX-LIMIT on an answer is the key's own per-minute allowance: the limiter and the
-    stored plan follow it (once per run of fetches, when it is new to this run). Bookkeeping:
-    it never costs the fetch it rode on."""
-    try:
-        _follow_max_limit(market, now)
-    except Exception:
-        logger.exception("could not apply API-KEY-MAX-LIMIT", extra={"tag": "MARKET-DATA"})
-
-
-def _follow_max_limit(market, now: datetime) -> None:
+    stored plan follow it (once per run of fetches, when it is new to this run). The client
+    only keeps a believable value (coinglass._max_limit), so this cannot fail on a bad header."""
     limit = getattr(getattr(market, "coinglass", None), "last_max_limit", None)
     if not limit or getattr(market, "applied_max_limit", None) == limit:
         return

@@ -103,8 +103,14 @@ def desired_tasks() -> list[dict]:
         }
         for p in plan_fetches(settings.WATCHED_SYMBOLS, active_ttl_seconds())
     ]
-    plan = {"name": "refresh CoinGlass plan", "task": "guards.refresh_plan", "every_seconds": 3600}
-    return [*rows, plan | {"offset_seconds": 30.0, "kwargs": {}}]
+    plan_lookup = {
+        "name": "refresh CoinGlass plan",
+        "task": "guards.refresh_plan",
+        "every_seconds": 3600,  # the task asks at most daily (hourly after a failure)
+        "offset_seconds": 30.0,
+        "kwargs": {},
+    }
+    return [*rows, plan_lookup]
 
 
 def install_schedule(*, replace: bool = False) -> list[str]:

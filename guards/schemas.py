@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -10,7 +9,7 @@ from typing import Annotated, Any, Literal
 from ninja import Schema
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator
 
-SYMBOL = re.compile(r"^[A-Z0-9]{2,20}$")
+from guards.domain.pairs import PAIR_AS_SENT, normalise_pair
 
 # Times a trading bot can mean: anything else is a typo, and near the calendar's ends an hour's
 # hold would overflow. Amounts fit the stored numeric(24, 8): 16 integer digits, 8 decimals.
@@ -59,7 +58,7 @@ Price = Annotated[
 Text = Annotated[str, AfterValidator(_printable)]
 Symbol = Annotated[
     str,
-    Field(pattern=r"^\s*[A-Za-z0-9]{2,20}\s*$", description="Exchange pair, e.g. BTCUSDT (any case)"),
+    Field(pattern=PAIR_AS_SENT, description="Exchange pair, e.g. BTCUSDT (any case)"),
 ]
 
 
@@ -78,10 +77,10 @@ class EvaluateIn(Schema):
     def _symbol(cls, value: Any) -> Any:
         if not isinstance(value, str):
             return value  # pydantic names the type error
-        symbol = value.strip().upper()  # exchanges treat pair names case-insensitively; we store them upper-case
-        if not SYMBOL.match(symbol):
-            raise ValueError("must be an exchange pair name such as BTCUSDT (A-Z, 0-9)")
-        return symbol
+        try:
+            return normalise_pair(value)  # exchanges read pair names in any case; we store them upper-case
+        except ValueError:
+            raise ValueError(f"must be an exchange pair name such as BTCUSDT (A-Z, 0-9), not {value!r}") from None
 
 
 class GuardOut(Schema):

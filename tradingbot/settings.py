@@ -71,12 +71,13 @@ def env_url(name: str, default: str, schemes: tuple[str, ...]) -> str:
 
 
 def env_symbols(name: str, default: list[str]) -> list[str]:
-    """Exchange pair names, upper-cased (the API upper-cases the bot's symbols the same way)."""
-    import re
+    """Exchange pair names, upper-cased (the API reads the bot's symbols by the same rule)."""
+    from guards.domain.pairs import normalise_pair  # plain Python: safe before Django is set up
 
-    symbols = [s.upper() for s in env_list(name, default)]
-    if bad := [s for s in symbols if not re.fullmatch(r"[A-Z0-9]{2,20}", s)]:
-        raise ImproperlyConfigured(f"{name}: {bad[0]!r} is not an exchange pair name such as BTCUSDT")
+    try:
+        symbols = [normalise_pair(s) for s in env_list(name, default)]
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from None
     if not symbols:
         raise ImproperlyConfigured(f"{name} must name at least one pair, e.g. BTCUSDT,ETHUSDT")
     return list(dict.fromkeys(symbols))

@@ -180,6 +180,9 @@ class FlowDetail:
         )
 
 
+LOWEST_CANDIDATE = Decimal("0.8")  # the optimizer tries the active threshold at -20% .. +20% (SPEC §5.4)
+
+
 def detail_floor_cents(active_threshold_cents: int) -> int:
     """Half the lowest optimizer candidate (-20%): 40% of the active threshold (SPEC §5.2, §5.4)."""
-    return active_threshold_cents * 4 // 10
+    return int(active_threshold_cents * LOWEST_CANDIDATE) // 2

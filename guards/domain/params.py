@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from guards.domain import inputs
+from guards.domain.cvd import LOWEST_CANDIDATE, detail_floor_cents, threshold_to_cents
 
 WHALE_THRESHOLD = "whale_cvd_threshold_usd"
 
@@ -73,7 +74,9 @@ class Params:
         return {n: {"value": self.raw(n), "version": self.version(n)} for n in names}
 
 
-def _number(low: Decimal | None = None, high: Decimal | None = None, *, integer: bool = False, strict_low=False):
+def _number(
+    low: Decimal | None = None, high: Decimal | None = None, *, integer: bool = False, strict_low=False, places=None
+):
     def check(value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             raise ValueError("must be a number")
@@ -83,6 +86,8 @@ def _number(low: Decimal | None = None, high: Decimal | None = None, *, integer:
             raise ValueError("must be a number") from None
         if not number.is_finite() or (integer and number != number.to_integral_value()):
             raise ValueError("must be a whole number" if integer else "must be a finite number")
+        if places is not None and number != number.quantize(Decimal(1).scaleb(-places)):
+            raise ValueError(f"must have at most {places} decimals")
         if low is not None and (number < low or (strict_low and number == low)):
             raise ValueError(f"must be {'above' if strict_low else 'at least'} {low}")
         if high is not None and number > high:
@@ -108,18 +113,8 @@ def _guard_order(value: Any) -> list[str]:
 MINUTES = _number(Decimal(0), Decimal(1440), integer=True)
 
 
-def _whole_cents(check):
-    def whole(value: Any) -> Any:
-        value = check(value)
-        if Decimal(str(value)) != Decimal(str(value)).quantize(Decimal("0.01")):
-            raise ValueError("must be whole cents (at most 2 decimals)")
-        return value
-
-    return whole
-
-
 VALIDATORS: dict[str, Any] = {
-    WHALE_THRESHOLD: _whole_cents(_number(Decimal(0), strict_low=True)),
+    WHALE_THRESHOLD: _number(Decimal(0), strict_low=True, places=2),  # whole cents
     "whale_window_minutes": _number(Decimal(1), Decimal(1440), integer=True),
     "taker_window": _taker_window,
     # Above 0.5 the LONG band (< share) and the SHORT band (> 1 - share) overlap: both blocked.
@@ -138,15 +133,20 @@ VALIDATORS: dict[str, Any] = {
 
 
 def below_detail_floor(new_threshold_usd: Any, active_threshold_usd: Any) -> bool:
-    """A whale threshold under 40% of the active one cannot be split exactly from stored flow:
+    """Flow stored under the active threshold cannot be split at the new one (cvd.detail_floor_cents):
     the Whale Intent Filter fails open until the window is read again (docs/decisions.md)."""
-    return Decimal(str(new_threshold_usd)) * 10 < Decimal(str(active_threshold_usd)) * 4
+    return _cents(new_threshold_usd) < detail_floor_cents(_cents(active_threshold_usd))
 
 
 def below_replay_floor(new_threshold_usd: Any, active_threshold_usd: Any) -> bool:
-    """Under 50% of the active one, the optimizer's lowest candidate (-20%) falls below the
-    stored detail (40%): the guard works, but those minutes cannot be replayed there (SPEC §5.2)."""
-    return Decimal(str(new_threshold_usd)) * 2 < Decimal(str(active_threshold_usd))
+    """The optimizer's lowest candidate for the new threshold falls under the stored detail: the
+    guard works, but those minutes cannot be replayed there (SPEC §5.2, §5.4)."""
+    lowest_candidate = Decimal(_cents(new_threshold_usd)) * LOWEST_CANDIDATE
+    return lowest_candidate < detail_floor_cents(_cents(active_threshold_usd))
+
+
+def _cents(usd: Any) -> int:
+    return threshold_to_cents(Decimal(str(usd)))
 
 
 def validate_value(name: str, value: Any) -> Any:

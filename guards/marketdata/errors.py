@@ -24,12 +24,15 @@ class AuthError(MarketDataError):
 class RateLimited(MarketDataError):
     reason_code = "RATE_LIMITED"
     retryable = True
+    from_source = True  # the source said so: every process backs off until its Retry-After
 
 
 class BudgetBusy(RateLimited):
     """Our own shared limiter would make this call wait too long (a ban's pause, a full window).
 
     Not an answer from the source, so it never extends the source's back-off."""
+
+    from_source = False
 
 
 class NotConfigured(MarketDataError):

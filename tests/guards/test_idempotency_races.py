@@ -8,6 +8,7 @@ from django.db import connection
 from django.test import Client
 
 from guards.models import Evaluation, GuardEvent, Trade
+from tests.guards.test_trades_api import trade_body
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("require_postgres")]
 
@@ -83,17 +84,7 @@ def test_a_trade_racing_a_min_hold_answer_always_leaves_its_position_closed(bot_
                 "opened_at": "2026-11-24T10:00:00Z",
                 "position_id": position_id,
             }
-            trade = {
-                "trade_id": position_id,
-                "symbol": "BTCUSDT",
-                "direction": "LONG",
-                "size": 1,
-                "entry_price": 100,
-                "exit_price": 101,
-                "opened_at": "2026-11-24T10:00:00Z",
-                "closed_at": "2026-11-24T11:00:00Z",
-                "pnl": 1,
-            }
+            trade = trade_body(trade_id=position_id, signal_id=None, size=1, entry_price=100, exit_price=101)
             list(
                 pool.map(
                     lambda a: send(*a),

@@ -18,16 +18,16 @@ def evaluate(signal: Signal, intel: Intel, *, min_share: Decimal) -> GuardResult
     """
     share: Decimal = intel.get(inputs.TAKER_FLOW)
     data = {"taker_buy_share": str(share), "min_share": str(min_share)}
-    if signal.direction is Direction.LONG and share < min_share:
-        return GuardResult.block(NAME, f"taker buy share {_shown(share, min_share)} is below {min_share}", data)
-    if signal.direction is Direction.SHORT and share > 1 - min_share:
-        return GuardResult.block(NAME, f"taker buy share {_shown(share, 1 - min_share)} is above {1 - min_share}", data)
-    bound = min_share if signal.direction is Direction.LONG else 1 - min_share
-    return GuardResult.allow(NAME, f"taker buy share {_shown(share, bound)} does not oppose {signal.direction}", data)
+    long = signal.direction is Direction.LONG
+    bound = min_share if long else 1 - min_share
+    shown = _shown(share, bound)
+    opposed = share < bound if long else share > bound
+    if opposed:
+        return GuardResult.block(NAME, f"taker buy share {shown} is {'below' if long else 'above'} {bound}", data)
+    return GuardResult.allow(NAME, f"taker buy share {shown} does not oppose {signal.direction}", data)
 
 
 def _shown(share: Decimal, bound: Decimal) -> str:
     """Six decimals for reading, unless rounding would blur the comparison with `bound`."""
     short = share.quantize(SHOWN)
-    same_side = (short > bound) == (share > bound) and (short < bound) == (share < bound)
-    return str(short) if same_side else str(share)
+    return str(short) if (short > bound, short < bound) == (share > bound, share < bound) else str(share)

@@ -1,12 +1,9 @@
-import re
-
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from guards import ingest
-
-SYMBOL = re.compile(r"^[A-Z0-9]{2,20}$")
+from guards.domain.pairs import normalise_pair
 
 
 class Command(BaseCommand):
@@ -23,8 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true", help="fetch even inputs still fresh in the cache")
 
     def handle(self, *args, symbols=None, force=False, **options):
-        symbols = [s.upper() for s in symbols] if symbols else settings.WATCHED_SYMBOLS
-        if bad := [s for s in symbols if not SYMBOL.match(s)]:
-            raise CommandError(f"--symbol {bad[0]!r} is not an exchange pair name such as BTCUSDT")
+        try:
+            symbols = [normalise_pair(s) for s in symbols] if symbols else settings.WATCHED_SYMBOLS
+        except ValueError as exc:
+            raise CommandError(f"--symbol {exc}") from None
         report = ingest.fetch_intel(symbols=symbols, now=timezone.now(), force=force)
         self.stdout.write(report.summary())

@@ -27,7 +27,7 @@ def test_accepted_values(name, value, stored):
     "name, value, problem",
     [
         ("whale_cvd_threshold_usd", 0, "above 0"),
-        ("whale_cvd_threshold_usd", "100000.005", "whole cents"),
+        ("whale_cvd_threshold_usd", "100000.005", "at most 2 decimals"),  # whole cents
         ("whale_cvd_threshold_usd", True, "must be a number"),
         ("taker_min_share", "0.7", "at most 0.5"),  # 0.7 would block both directions between 0.3 and 0.7
         ("taker_min_share", 1, "at most 0.5"),
