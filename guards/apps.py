@@ -8,7 +8,9 @@ class GuardsConfig(AppConfig):
 
     def ready(self) -> None:
         from guards import checks, signals  # noqa: F401 (checks registers itself)
+        from guards.cache_keys import ensure_identity_after_migrate
         from guards.schedule import install_schedule_after_migrate
 
         post_migrate.connect(install_schedule_after_migrate, sender=self)
+        post_migrate.connect(ensure_identity_after_migrate, sender=self)
         signals.connect()

@@ -317,3 +317,22 @@ class ApiToken(models.Model):
     @staticmethod
     def hash(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
+
+
+class DatabaseIdentity(models.Model):
+    """Which database this is: one row with a random UUID, created when the database is migrated.
+
+    The cache keys carry it (guards/cache_keys.py), so two databases, or two deployments
+    sharing one Redis, never see each other's entries (SPEC §2).
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)  # the single row
+    uuid = models.UUIDField(unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "database identity"
+        verbose_name_plural = "database identity"
+
+    def __str__(self) -> str:
+        return str(self.uuid)

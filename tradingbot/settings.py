@@ -174,6 +174,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
 # --- Redis: broker, cache and rate limiter; unset means the embedded equivalents ---
+# Every cache key carries the database's identity: the cache belongs to its database (SPEC §2).
+CACHE_KEY_FUNCTION = "guards.cache_keys.make_key"
+
+
 def redis_cache(url: str) -> dict:
     """The production cache. A Redis outage must not take the gate down: a failed cache read is a
     miss, and the guards read the latest snapshot row from the database instead (logged)."""
@@ -181,6 +185,7 @@ def redis_cache(url: str) -> dict:
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": url,
         "KEY_PREFIX": "tradingbot",
+        "KEY_FUNCTION": CACHE_KEY_FUNCTION,
         "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2, "IGNORE_EXCEPTIONS": True},
     }
 
@@ -197,6 +202,7 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(VAR_DIR / "cache"),
+            "KEY_FUNCTION": CACHE_KEY_FUNCTION,
         }
     }
     _broker_dir = VAR_DIR / "broker"

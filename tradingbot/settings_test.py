@@ -24,7 +24,9 @@ REDIS_AVAILABLE = _reachable("127.0.0.1", 6379)
 from tradingbot.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "KEY_FUNCTION": CACHE_KEY_FUNCTION}  # noqa: F405
+}
 HTTP_RETRIES = 1
 # Never reach out: a test that forgets its fake server gets "connection refused" at once.
 COINGLASS_BASE_URL = "http://127.0.0.1:9"
