@@ -1,16 +1,39 @@
 """Admin: the operator's view. Records of what happened are read-only; tokens are shown once."""
 
-from collections import Counter
+import re
+from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 
-from guards import models
-from guards.domain.params import DEFAULTS, WHALE_THRESHOLD, below_detail_floor, below_replay_floor, validate_value
-from guards.parameters import APPROVE_PERMISSION, ApprovalError, approve_version, propose_version, reject_version
+from guards import models, parameters
+from guards.domain.params import (
+    CHOICE,
+    GUARD_ORDER,
+    SPECS,
+    WHALE_THRESHOLD,
+    ParameterSpec,
+    below_detail_floor,
+    below_replay_floor,
+    validate_value,
+)
+from guards.parameters import (
+    ApprovalError,
+    approve_version,
+    propose_again,
+    propose_version,
+    refusal_reason,
+    reject_version,
+)
 from guards.tokens import issue_token
+
+Status = models.ParameterVersion.Status
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -94,65 +117,140 @@ class PositionAdmin(ReadOnlyAdmin):
 
 @admin.register(models.ParameterChange)
 class ParameterChangeAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "parameter", "action", "old_value", "new_value", "actor", "reason")
+    """The audit trail: every proposal, decision and refused attempt, with old and new value."""
+
+    list_display = ("created_at", "parameter", "version_number", "action", "old", "new", "actor", "reason")
     list_filter = ("parameter", "action")
+    list_select_related = ("version", "actor")
+    fields = ("created_at", "parameter", "version", "action", "old", "new", "actor", "reason")
+    readonly_fields = fields
+
+    @admin.display(description="version", ordering="version__version")
+    def version_number(self, change):
+        return f"v{change.version.version}"
+
+    @admin.display(description="old value")
+    def old(self, change):
+        return shown(change.parameter, change.old_value)
+
+    @admin.display(description="new value")
+    def new(self, change):
+        return shown(change.parameter, change.new_value)
+
+
+def shown(parameter: str, value) -> str:
+    """A stored value in the operator's words, with its unit (100,000 USD, 45 minutes)."""
+    spec = SPECS.get(parameter)
+    return spec.display(value) if spec else str(value)
 
 
 class DecisionForm(forms.Form):
-    """The why of an approval or rejection, kept in the audit trail (SPEC §5.5)."""
+    """The why of an approval, a rejection or a proposal made again, kept in the audit trail (SPEC §5.5)."""
 
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), max_length=500)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), max_length=2000)
 
 
 def _approval_warning(version, active_value) -> str:
     if version.parameter != WHALE_THRESHOLD or active_value is None:
         return ""
-    if below_detail_floor(version.value, active_value):
+    try:
+        below_detail, below_replay = (
+            below_detail_floor(version.value, active_value),
+            below_replay_floor(version.value, active_value),
+        )
+    except (ArithmeticError, TypeError, ValueError):  # a damaged stored value: no warning to compute
+        return ""
+    if below_detail:
         return (
             "Below 40% of the active threshold: the stored whale flow cannot be split there, so the Whale "
-            "Intent Filter fails open until the window has been read again (up to whale_window_minutes)."
+            "Intent Filter fails open until the window has been read again (up to the whale flow window)."
         )
-    if below_replay_floor(version.value, active_value):
+    if below_replay:
         return (
-            "Below 50% of the active threshold: the filter works at once, but for up to whale_window_minutes "
+            "Below 50% of the active threshold: the filter works at once, but for up to the whale flow window "
             "the optimizer cannot replay the lowest candidates (-20%) on minutes stored at the old floor."
         )
     return ""
 
 
-def _parameters_selected_twice(versions) -> list[str]:
-    return [name for name, count in Counter(v.parameter for v in versions).items() if count > 1]
+class GuardOrderField(forms.CharField):
+    """Guard names separated by commas (or arrows), in the order they run."""
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        return [name for name in re.split(r"[\s,>→-]+", text) if name] if text else []
 
 
-class ProposalForm(forms.ModelForm):
-    """A new version of a parameter: the value is JSON (a number, a string, or a list)."""
+def _value_field(spec: ParameterSpec, active) -> forms.Field:
+    """A typed field for one parameter: its unit in the label, its range and active value beside it."""
+    now = f"Active now: {spec.display(active.value)} (v{active.version})." if active else "No active version."
+    help_text = f"{spec.help} Allowed: {spec.allowed()}. {now}"
+    label = f"New value{f' ({spec.unit})' if spec.unit else ''}"
+    if spec.kind == CHOICE:
+        return forms.ChoiceField(label=label, choices=[(c, c) for c in spec.choices], help_text=help_text)
+    if spec.kind == GUARD_ORDER:
+        return GuardOrderField(
+            label=label,
+            help_text=help_text,
+            widget=forms.TextInput(attrs={"size": 70, "placeholder": ", ".join(spec.default)}),
+        )
+    # Text input, not type=number: the server's message says what is wrong, not a browser tooltip.
+    return forms.DecimalField(label=label, help_text=help_text, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
 
-    parameter = forms.ChoiceField(choices=[(name, name) for name in DEFAULTS])
-    value = forms.JSONField(help_text='e.g. 120000, "4h", or ["WHALE_INTENT_FILTER"]')
 
-    class Meta:
-        model = models.ParameterVersion
-        fields = ("parameter", "value", "reason")
+def proposal_form(spec: ParameterSpec, active) -> type[forms.ModelForm]:
+    class ProposalForm(forms.ModelForm):
+        value = _value_field(spec, active)
+        reason = forms.CharField(
+            label="Why",
+            widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+            max_length=2000,
+            help_text="Kept in the audit trail; the approver reads it.",
+        )
 
-    def clean(self):
-        cleaned = super().clean()
-        if "parameter" in cleaned and "value" in cleaned:
+        class Meta:
+            model = models.ParameterVersion
+            fields = ("reason",)
+
+        def clean_value(self):
             try:
-                cleaned["value"] = validate_value(cleaned["parameter"], cleaned["value"])
+                return validate_value(spec.name, self.cleaned_data["value"])
             except ValueError as exc:
-                self.add_error("value", str(exc))
-        return cleaned
+                raise forms.ValidationError(f"{spec.label} {exc}.") from None
+
+    return ProposalForm
+
+
+DECISIONS = {
+    "approve": ("Approve", "Yes, approve"),
+    "reject": ("Reject", "Yes, reject"),
+    "propose_again": ("Propose again", "Yes, propose this value again"),
+}
 
 
 @admin.register(models.ParameterVersion)
 class ParameterVersionAdmin(admin.ModelAdmin):
-    """Propose by adding; approve or reject with the actions (SPEC §5.5)."""
+    """Propose by adding (a typed form per parameter); approve, reject or propose again with the
+    buttons on each row, which appear only where they can succeed (SPEC §5.5)."""
 
-    form = ProposalForm
-    list_display = ("parameter", "version", "value", "status", "origin", "proposed_by", "approved_by", "created_at")
+    list_display = ("parameter", "version_number", "value_shown", "status", "origin", "proposed_by", "approved_by")
     list_filter = ("parameter", "status", "origin")
     list_select_related = ("proposed_by", "approved_by")
-    actions = ("approve", "reject")
+    actions = None
+    detail_fields = (
+        "parameter",
+        "version",
+        "value_shown",
+        "status",
+        "origin",
+        "reason",
+        "proposed_by",
+        "created_at",
+        "approved_by",
+        "approved_at",
+        "auto_approved",
+        "evidence",
+    )
 
     def has_change_permission(self, request, obj=None):
         return False if obj is not None else super().has_change_permission(request, obj)
@@ -160,64 +258,173 @@ class ParameterVersionAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def has_approve_permission(self, request):
-        return request.user.has_perm(APPROVE_PERMISSION)
+    @admin.display(description="version", ordering="version")
+    def version_number(self, version):
+        return f"v{version.version}"
 
-    def save_model(self, request, obj, form, change):
-        version = propose_version(
-            parameter=form.cleaned_data["parameter"],
-            value=form.cleaned_data["value"],
-            proposer=request.user,
-            reason=form.cleaned_data.get("reason", ""),
+    @admin.display(description="value")
+    def value_shown(self, version):
+        return shown(version.parameter, version.value)
+
+    def get_list_display(self, request):
+        def decide(version):
+            return self._buttons(request, version)
+
+        decide.short_description = "decide"
+        return (*self.list_display, "created_at", decide)
+
+    def _buttons(self, request, version):
+        offered = []
+        if refusal_reason(version, request.user) is None:
+            offered += [("approve", "Approve"), ("reject", "Reject")]
+        if version.status in (Status.SUPERSEDED, Status.REJECTED) and self.has_add_permission(request):
+            offered.append(("propose_again", "Propose again"))
+        return format_html_join(
+            " ",
+            '<a class="button decide-{}" href="{}">{}</a>',
+            (
+                (action, reverse(f"admin:guards_parameterversion_{action}", args=[version.pk]), text)
+                for action, text in offered
+            ),
         )
-        obj.pk, obj.version, obj.status = version.pk, version.version, version.status
 
-    @admin.action(permissions=["approve"], description="Approve selected proposals (makes them active)")
-    def approve(self, request, queryset):
-        return self._confirm_then_decide(request, queryset, "approve")
+    # --- Proposing: pick a parameter, then a typed form for it ----------------------------------
 
-    @admin.action(permissions=["approve"], description="Reject selected proposals")
-    def reject(self, request, queryset):
-        return self._confirm_then_decide(request, queryset, "reject")
+    def get_fields(self, request, obj=None):
+        return ("value", "reason") if obj is None else self.detail_fields
 
-    def _confirm_then_decide(self, request, queryset, action: str):
-        """Two steps, as delete_selected: a page showing old -> new value and asking why, then the
-        decision. Approving two versions of one parameter at once is refused (which one is meant?)."""
-        versions = list(queryset.order_by("parameter", "version"))
-        if action == "approve" and (twice := _parameters_selected_twice(versions)):
-            self.message_user(request, f"Select one version of {', '.join(twice)} to approve.", messages.ERROR)
-            return None
-        form = DecisionForm(request.POST if request.POST.get("confirm") else None)
-        if not form.is_valid():
-            return self._confirmation_page(request, versions, action, form)
-        reason = form.cleaned_data["reason"]
-        for version in versions:
-            try:
-                if action == "approve":
-                    done = approve_version(version=version, approver=request.user, now=timezone.now(), reason=reason)
-                else:
-                    done = reject_version(version=version, rejecter=request.user, reason=reason)
-                self.message_user(request, f"{done}", messages.SUCCESS)
-            except ApprovalError as exc:
-                self.message_user(request, f"{version}: {exc}", messages.ERROR)
-        return None
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.detail_fields
 
-    def _confirmation_page(self, request, versions, action: str, form):
-        active = dict(
-            models.ParameterVersion.objects.filter(
-                parameter__in={v.parameter for v in versions}, status=models.ParameterVersion.Status.ACTIVE
-            ).values_list("parameter", "value")
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None:
+            return super().get_form(request, obj, change=change, **kwargs)
+        spec = SPECS[request.GET["parameter"]]
+        return proposal_form(
+            spec, models.ParameterVersion.objects.filter(parameter=spec.name, status=Status.ACTIVE).first()
         )
+
+    def add_view(self, request, form_url="", extra_context=None):
+        name = request.GET.get("parameter")
+        if name not in SPECS:
+            if name is not None:
+                self.message_user(request, f"There is no parameter called {name!r}.", messages.ERROR)
+            return self._parameter_picker(request)
+        spec = SPECS[name]
+        context = {"title": f"Propose a new {spec.label.lower()}", "subtitle": spec.name, **(extra_context or {})}
+        return super().add_view(request, form_url, context)
+
+    def _parameter_picker(self, request):
+        active = {v.parameter: v for v in models.ParameterVersion.objects.filter(status=Status.ACTIVE)}
+        rows = [
+            (spec, active.get(name), shown(name, getattr(active.get(name), "value", None)))
+            for name, spec in SPECS.items()
+        ]
         context = {
             **self.admin_site.each_context(request),
-            "title": f"{action.capitalize()} parameter versions",
+            "title": "Propose a new parameter value",
+            "opts": self.model._meta,
+            "rows": rows,
+        }
+        return TemplateResponse(request, "admin/guards/parameterversion/pick.html", context)
+
+    def save_model(self, request, obj, form, change):
+        previous = parameters.active_value(request.GET["parameter"])
+        version = propose_version(
+            parameter=request.GET["parameter"],
+            value=form.cleaned_data["value"],
+            proposer=request.user,
+            reason=form.cleaned_data["reason"],
+        )
+        obj.pk, obj.version, obj.status, obj.parameter = version.pk, version.version, version.status, version.parameter
+        obj.value, obj.proposed_old_value = version.value, previous
+
+    def response_add(self, request, obj, post_url_continue=None):
+        self.message_user(request, f"{_proposed_message(obj, obj.proposed_old_value)}.", messages.SUCCESS)
+        return redirect(f"{reverse('admin:guards_parameterversion_changelist')}?parameter={obj.parameter}")
+
+    # --- Deciding: one version at a time, on a confirmation page that asks why -------------------
+
+    def get_urls(self):
+        def route(action):
+            view = self.admin_site.admin_view(partial(self.decide_view, action=action))
+            return path(f"<path:object_id>/{action.replace('_', '-')}/", view, name=f"guards_parameterversion_{action}")
+
+        return [route(action) for action in DECISIONS] + super().get_urls()
+
+    def decide_view(self, request, object_id, action: str):
+        version = self.get_object(request, object_id)
+        if version is None or not self.has_view_permission(request, version):
+            raise PermissionDenied
+        back = f"{reverse('admin:guards_parameterversion_changelist')}?parameter={version.parameter}"
+        form = DecisionForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            self._decide(request, version, action, form.cleaned_data["reason"])
+            return redirect(back)
+        if request.method != "POST" and (refusal := self._refusal(request, version, action)):
+            self.message_user(request, f"{DECISIONS[action][0]} is not possible: {refusal}.", messages.ERROR)
+            return redirect(back)
+        active = models.ParameterVersion.objects.filter(parameter=version.parameter, status=Status.ACTIVE).first()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{DECISIONS[action][0]} {version.parameter} v{version.version}?",
             "opts": self.model._meta,
             "action": action,
+            "confirm_label": DECISIONS[action][1],
             "form": form,
-            "rows": [(v, active.get(v.parameter), _approval_warning(v, active.get(v.parameter))) for v in versions],
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "version": version,
+            "spec": SPECS.get(version.parameter),
+            "active": active,
+            "active_shown": shown(version.parameter, active.value) if active else "—",
+            "value_shown": shown(version.parameter, version.value),
+            "warning": _approval_warning(version, active.value if active else None) if action != "reject" else "",
+            "back": back,
         }
         return TemplateResponse(request, "admin/guards/parameterversion/decide.html", context)
+
+    def _refusal(self, request, version, action: str) -> str | None:
+        if action == "propose_again":
+            if not self.has_add_permission(request):
+                return "you lack the permission to propose parameter values"
+            if version.status not in (Status.SUPERSEDED, Status.REJECTED):
+                return f"v{version.version} is {version.status.lower()}; only an earlier value can be proposed again"
+            return None
+        return refusal_reason(version, request.user)
+
+    def _decide(self, request, version, action: str, reason: str) -> None:
+        decide = {"approve": self._approve, "reject": self._reject, "propose_again": self._propose_again}[action]
+        try:
+            text = decide(request, version, reason)
+        except (ApprovalError, ValueError) as exc:
+            self.message_user(request, f"{DECISIONS[action][0]} refused: {exc}.", messages.ERROR)
+            return
+        self.message_user(request, text, messages.SUCCESS)
+
+    def _approve(self, request, version, reason: str) -> str:
+        previous = models.ParameterVersion.objects.filter(parameter=version.parameter, status=Status.ACTIVE).first()
+        done = approve_version(version=version, approver=request.user, now=timezone.now(), reason=reason)
+        was = f"; v{previous.version} ({shown(previous.parameter, previous.value)}) is superseded" if previous else ""
+        return f"Approved: {done.parameter} is now {shown(done.parameter, done.value)} (v{done.version}){was}."
+
+    def _reject(self, request, version, reason: str) -> str:
+        done = reject_version(version=version, rejecter=request.user, reason=reason)
+        stays = shown(done.parameter, parameters.active_value(done.parameter))
+        return f"Rejected {done.parameter} v{done.version} ({shown(done.parameter, done.value)}); it stays {stays}."
+
+    def _propose_again(self, request, version, reason: str) -> str:
+        if not self.has_add_permission(request):
+            raise ApprovalError("you lack the permission to propose parameter values")
+        previous = parameters.active_value(version.parameter)
+        done = propose_again(version=version, proposer=request.user, reason=reason)
+        return f"{_proposed_message(done, previous)}. This is the value of v{version.version}, proposed again."
+
+
+def _proposed_message(version, previous_value) -> str:
+    return (
+        f"Proposed {version.parameter} v{version.version} = {shown(version.parameter, version.value)} "
+        f"(active now: {shown(version.parameter, previous_value)}). It takes effect once another person "
+        "with the approver role approves it"
+    )
 
 
 @admin.register(models.ApiToken)

@@ -147,7 +147,7 @@ class ParameterVersion(models.Model):
         REJECTED = "REJECTED"
 
     class Origin(models.TextChoices):
-        SEED = "SEED", "SPEC default"
+        SEED = "SEED", "Default"
         PERSON = "PERSON"
         OPTIMIZER = "OPTIMIZER"
 
@@ -183,11 +183,23 @@ class ParameterVersion(models.Model):
 
 
 class ParameterChange(models.Model):
-    """Audit trail of parameter state changes: who, when, old value, new value, why (SPEC §5.5)."""
+    """Audit trail of parameter state changes: who, when, old value, new value, why (SPEC §5.5).
+
+    Refused attempts are recorded too (APPROVAL_REFUSED, REJECTION_REFUSED), with why they were refused.
+    """
+
+    class Action(models.TextChoices):
+        SEEDED = "SEEDED", "Seeded"
+        PROPOSED = "PROPOSED", "Proposed"
+        APPROVED = "APPROVED", "Approved"
+        AUTO_APPROVED = "AUTO_APPROVED", "Approved automatically"
+        REJECTED = "REJECTED", "Rejected"
+        APPROVAL_REFUSED = "APPROVAL_REFUSED", "Approval refused"
+        REJECTION_REFUSED = "REJECTION_REFUSED", "Rejection refused"
 
     parameter = models.CharField(max_length=64)
     version = models.ForeignKey(ParameterVersion, on_delete=models.PROTECT, related_name="changes")
-    action = models.CharField(max_length=20)  # PROPOSED, APPROVED, AUTO_APPROVED, REJECTED, SEEDED
+    action = models.CharField(max_length=20, choices=Action.choices)
     old_value = models.JSONField(null=True, blank=True)
     new_value = models.JSONField(null=True, blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
@@ -195,7 +207,13 @@ class ParameterChange(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-id"]
+        verbose_name = "parameter change"
+
+    def __str__(self) -> str:
+        who = self.actor.get_username() if self.actor_id else "the system"
+        when = f"{self.created_at:%Y-%m-%d %H:%M:%S} UTC" if self.created_at else "not saved"
+        return f"{when}: {self.parameter} v{self.version.version} {self.get_action_display().lower()} by {who}"
 
 
 class Evaluation(models.Model):

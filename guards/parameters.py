@@ -17,6 +17,7 @@ from guards.schedule import install_schedule
 logger = logging.getLogger("guards.parameters")
 APPROVE_PERMISSION = "guards.approve_parameterversion"
 Status = ParameterVersion.Status
+Action = ParameterChange.Action
 TTL_PARAMETERS = frozenset(ttl_parameter(kind) for kind in TTL_SECONDS)
 
 
@@ -47,8 +48,32 @@ def propose_version(
             evidence=evidence or {},
             proposed_by=proposer,
         )
-        _audit(version, "PROPOSED", None, value, proposer, reason)
+        _audit(version, Action.PROPOSED, active_value(parameter), value, proposer, reason)
     return version
+
+
+def propose_again(*, version: ParameterVersion, proposer, reason: str) -> ParameterVersion:
+    """A rollback in one step: an earlier (superseded or rejected) value filed as a new proposal,
+    which then goes through the same approval by someone else."""
+    if version.status not in (Status.SUPERSEDED, Status.REJECTED):
+        raise ApprovalError(
+            f"v{version.version} is {version.status.lower()}: only an earlier value can be proposed again"
+        )
+    return propose_version(
+        parameter=version.parameter,
+        value=version.value,
+        proposer=proposer,
+        reason=reason,
+        evidence={"proposed_again_from_version": version.version},
+    )
+
+
+def active_value(parameter: str) -> Any:
+    return (
+        ParameterVersion.objects.filter(parameter=parameter, status=Status.ACTIVE)
+        .values_list("value", flat=True)
+        .first()
+    )
 
 
 def approve_version(
@@ -60,27 +85,22 @@ def approve_version(
     is the optimizer's AUTO_APPROVE_OPTIMIZER path and is recorded as such.
     """
     if not auto:
-        _check_approver(version, approver)
+        _check_approver(version, approver, Action.APPROVAL_REFUSED)
     with transaction.atomic():
         locked = ParameterVersion.objects.select_for_update().filter(parameter=version.parameter)
         proposal = locked.get(pk=version.pk)
-        if proposal.status != Status.PROPOSED:
-            raise ApprovalError(f"{proposal} is {proposal.status.lower()}, not proposed")
-        previous = locked.filter(status=Status.ACTIVE).first()
-        if previous:
-            previous.status = Status.SUPERSEDED
-            previous.save(update_fields=["status"])
-        proposal.status, proposal.approved_by, proposal.approved_at = Status.ACTIVE, approver, now
-        proposal.auto_approved = auto
-        proposal.save(update_fields=["status", "approved_by", "approved_at", "auto_approved"])
-        _audit(
-            proposal,
-            "AUTO_APPROVED" if auto else "APPROVED",
-            previous.value if previous else None,
-            proposal.value,
-            approver,
-            reason or proposal.reason,  # the approver's why, else the proposer's
-        )
+        if not (refusal := _not_proposed(proposal)):
+            previous = _activate(proposal, locked, approver, now, auto)
+            _audit(
+                proposal,
+                Action.AUTO_APPROVED if auto else Action.APPROVED,
+                previous.value if previous else None,
+                proposal.value,
+                approver,
+                reason or proposal.reason,  # the approver's why, else the proposer's
+            )
+    if refusal:  # recorded outside the transaction above, which changed nothing
+        _refuse(proposal, approver, Action.APPROVAL_REFUSED, refusal)
     if proposal.parameter in TTL_PARAMETERS:  # the beat rows refresh each input once per its TTL
         transaction.on_commit(install_schedule)
     logger.info(
@@ -100,23 +120,56 @@ def approve_version(
     return proposal
 
 
+def _activate(proposal: ParameterVersion, locked, approver, now: datetime, auto: bool) -> ParameterVersion | None:
+    """Supersede the active version and activate the proposal; returns the superseded one."""
+    previous = locked.filter(status=Status.ACTIVE).first()
+    if previous:
+        previous.status = Status.SUPERSEDED
+        previous.save(update_fields=["status"])
+    proposal.status, proposal.approved_by, proposal.approved_at = Status.ACTIVE, approver, now
+    proposal.auto_approved = auto
+    proposal.save(update_fields=["status", "approved_by", "approved_at", "auto_approved"])
+    return previous
+
+
 def reject_version(*, version: ParameterVersion, rejecter, reason: str = "") -> ParameterVersion:
-    _check_approver(version, rejecter)
+    _check_approver(version, rejecter, Action.REJECTION_REFUSED)
     with transaction.atomic():
         proposal = ParameterVersion.objects.select_for_update().get(pk=version.pk)
-        if proposal.status != Status.PROPOSED:
-            raise ApprovalError(f"{proposal} is {proposal.status.lower()}, not proposed")
-        proposal.status = Status.REJECTED
-        proposal.save(update_fields=["status"])
-        _audit(proposal, "REJECTED", None, proposal.value, rejecter, reason)
+        refusal = _not_proposed(proposal)
+        if not refusal:
+            proposal.status = Status.REJECTED
+            proposal.save(update_fields=["status"])
+            _audit(proposal, Action.REJECTED, active_value(proposal.parameter), proposal.value, rejecter, reason)
+    if refusal:
+        _refuse(proposal, rejecter, Action.REJECTION_REFUSED, refusal)
     return proposal
 
 
-def _check_approver(version: ParameterVersion, user) -> None:
+def refusal_reason(version: ParameterVersion, user) -> str | None:
+    """Why this user may not approve or reject this version now, or None when they may."""
     if user is None or not user.has_perm(APPROVE_PERMISSION):
-        raise ApprovalError("you lack the permission to approve or reject parameter versions")
+        return "you lack the permission to approve or reject parameter versions"
     if version.proposed_by_id is not None and version.proposed_by_id == user.pk:
-        raise ApprovalError("a proposal must be approved or rejected by someone other than its proposer")
+        return "a proposal must be approved or rejected by someone other than its proposer"
+    return _not_proposed(version)
+
+
+def _not_proposed(version: ParameterVersion) -> str | None:
+    if version.status != Status.PROPOSED:
+        return f"v{version.version} is {version.status.lower()}, not proposed"
+    return None
+
+
+def _check_approver(version: ParameterVersion, user, refused: str) -> None:
+    if user is None or not user.has_perm(APPROVE_PERMISSION) or version.proposed_by_id == getattr(user, "pk", None):
+        _refuse(version, user, refused, refusal_reason(version, user) or "refused")
+
+
+def _refuse(version: ParameterVersion, user, action: str, why: str) -> None:
+    """A refused attempt is part of the audit trail too: who tried what, and why it was refused."""
+    _audit(version, action, active_value(version.parameter), version.value, user, why)
+    raise ApprovalError(why)
 
 
 def _audit(version, action, old_value, new_value, actor, reason) -> None:
@@ -126,6 +179,6 @@ def _audit(version, action, old_value, new_value, actor, reason) -> None:
         action=action,
         old_value=old_value,
         new_value=new_value,
-        actor=actor,
+        actor=actor if getattr(actor, "pk", None) else None,
         reason=reason,
     )

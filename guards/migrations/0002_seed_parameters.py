@@ -12,10 +12,10 @@ def seed(apps, schema_editor):
         if ParameterVersion.objects.filter(parameter=name).exists():
             continue
         version = ParameterVersion.objects.create(
-            parameter=name, version=1, value=value, status="ACTIVE", origin="SEED", reason="SPEC default"
+            parameter=name, version=1, value=value, status="ACTIVE", origin="SEED", reason="Default value"
         )
         ParameterChange.objects.create(
-            parameter=name, version=version, action="SEEDED", new_value=value, reason="SPEC default"
+            parameter=name, version=version, action="SEEDED", new_value=value, reason="Default value"
         )
 
 

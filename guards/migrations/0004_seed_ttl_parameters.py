@@ -2,8 +2,8 @@
 
 from django.db import migrations
 
-from guards.domain.params import DEFAULTS, ttl_parameter
 from guards.domain.inputs import TTL_SECONDS
+from guards.domain.params import DEFAULTS, ttl_parameter
 
 
 def seed(apps, schema_editor):
@@ -13,10 +13,10 @@ def seed(apps, schema_editor):
         if ParameterVersion.objects.filter(parameter=name).exists():
             continue
         version = ParameterVersion.objects.create(
-            parameter=name, version=1, value=DEFAULTS[name], status="ACTIVE", origin="SEED", reason="SPEC default"
+            parameter=name, version=1, value=DEFAULTS[name], status="ACTIVE", origin="SEED", reason="Default value"
         )
         ParameterChange.objects.create(
-            parameter=name, version=version, action="SEEDED", new_value=DEFAULTS[name], reason="SPEC default"
+            parameter=name, version=version, action="SEEDED", new_value=DEFAULTS[name], reason="Default value"
         )
 
 
