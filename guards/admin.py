@@ -11,6 +11,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
+from django_celery_beat import admin as beat_admin
+from django_celery_beat import models as beat_models
 
 from guards import models, parameters
 from guards.domain.params import (
@@ -454,3 +456,16 @@ class ApiTokenAdmin(admin.ModelAdmin):
         for token in revoked:
             self.log_change(request, token, "Revoked")  # who and when, in the admin's history
         self.message_user(request, f"Revoked {len(revoked)} token(s).")
+
+
+class PeriodicTaskAdmin(beat_admin.PeriodicTaskAdmin):
+    """Beat rows as django-celery-beat shows them, except that its enable / disable / toggle / run
+    actions declare no permission, so a view-only auditor could stop every fetch: here they
+    need the change permission, like the edit form."""
+
+    def get_actions(self, request):
+        return super().get_actions(request) if self.has_change_permission(request) else {}
+
+
+admin.site.unregister(beat_models.PeriodicTask)
+admin.site.register(beat_models.PeriodicTask, PeriodicTaskAdmin)
