@@ -2,39 +2,66 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field, GetJsonSchemaHandler, ValidationInfo, field_validator
+from pydantic_core import CoreSchema
 
 from guards.domain.pairs import PAIR_AS_SENT, normalise_pair
 
-# Times a trading bot can mean: anything else is a typo, and near the calendar's ends an hour's
-# hold would overflow. Amounts fit the stored numeric(24, 8): 16 integer digits, 8 decimals.
-EARLIEST = datetime(2009, 1, 1, tzinfo=timezone.utc)
-LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+# The rules below are published in the OpenAPI document as JSON Schema `pattern`s and applied by
+# the server as they are written, so a client's validator and the server refuse the same inputs.
+# They are plain ASCII regular expressions that ECMA-262 (JSON Schema) and Python read alike; the
+# server applies them with re.fullmatch, so `$` is the end of the string, as in ECMA-262.
+#
+# Times a trading bot can mean are RFC 3339 (JSON Schema's date-time) with a timezone, written
+# in the years 2009 to 2099: anything else is a typo, and near the calendar's ends an hour's hold
+# would overflow. Seconds are required and never 60 (a leap second is not a datetime).
+TIME_PATTERN = (
+    r"^(2009|20[1-9][0-9])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    r"(\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+# Ids and labels are text: control characters (NUL above all, which PostgreSQL cannot store) are
+# refused rather than stored or turned into a database error.
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1F\x7F]*$"
+# Amounts fit the stored numeric(24, 8): 16 integer digits, 8 decimals.
 MAX_AMOUNT = 1e15
 SMALLEST_AMOUNT = Decimal("0.00000001")
+TIME_DESCRIPTION = "RFC 3339 with a timezone, in the years 2009 to 2099"
+TIME_HINT = "must be an RFC 3339 time with a timezone in the years 2009 to 2099, e.g. 2026-11-24T12:00:00Z"
 
 
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("must be an ISO-8601 time with a timezone, e.g. 2026-11-24T12:00:00Z")
-    try:
-        utc = value.astimezone(timezone.utc)
-    except OverflowError:  # e.g. 0001-01-01T00:00:00+05:00
-        utc = None
-    if utc is None or not EARLIEST < utc < LATEST:
-        raise ValueError("must be a time between 2009 and 2100")
-    return utc
+@dataclass(frozen=True)
+class Pattern:
+    """States a rule that a validator of the field enforces as the `pattern` of its JSON Schema."""
+
+    regex: str
+
+    def __get_pydantic_json_schema__(self, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        schema = handler(core_schema)
+        schema["pattern"] = self.regex
+        return schema
+
+
+def _time_as_sent(value: Any) -> Any:
+    """The time as the schema states it: a string matching TIME_PATTERN (not a number, nor
+    another ISO-8601 spelling pydantic would read); pydantic then checks the calendar."""
+    if not isinstance(value, str) or not re.fullmatch(TIME_PATTERN, value):
+        raise ValueError(TIME_HINT)
+    return value
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(timezone.utc)  # cannot overflow: the year is 2009..2099 and the offset < 24 h
 
 
 def _printable(value: str) -> str:
-    """Ids and labels are text: control characters (NUL above all, which PostgreSQL cannot store)
-    are refused rather than stored or turned into a database error."""
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+    if not re.fullmatch(NO_CONTROL_CHARACTERS, value):
         raise ValueError("must not contain control characters")
     return value
 
@@ -48,14 +75,18 @@ def _number_not_bool(value: Any) -> Any:
 
 # Constraints come before the validators, so they also reach the OpenAPI schema as JSON Schema.
 AwareDatetime = Annotated[
-    datetime, Field(description="ISO-8601 with a timezone, between 2009 and 2100"), AfterValidator(_aware)
+    datetime,
+    Field(description=TIME_DESCRIPTION),
+    BeforeValidator(_time_as_sent),
+    AfterValidator(_utc),
+    Pattern(TIME_PATTERN),
 ]
 Amount = Annotated[float, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT, allow_inf_nan=False), BeforeValidator(_number_not_bool)]
 # A price or size must survive rounding to the stored 8 decimals: the smallest one is 1e-8.
 Price = Annotated[
     float, Field(ge=float(SMALLEST_AMOUNT), le=MAX_AMOUNT, allow_inf_nan=False), BeforeValidator(_number_not_bool)
 ]
-Text = Annotated[str, AfterValidator(_printable)]
+Text = Annotated[str, AfterValidator(_printable), Pattern(NO_CONTROL_CHARACTERS)]
 Symbol = Annotated[
     str,
     Field(pattern=PAIR_AS_SENT, description="Exchange pair, e.g. BTCUSDT (any case)"),
@@ -128,7 +159,8 @@ class TradeIn(Schema):
     entry_price: Price
     exit_price: Price
     opened_at: AwareDatetime
-    closed_at: AwareDatetime
+    # JSON Schema cannot compare one field with another: this rule is stated in words only.
+    closed_at: AwareDatetime = Field(description=f"{TIME_DESCRIPTION}; not before opened_at")
     pnl: Amount = Field(description="Realised P&L in USD")
 
     model_config = {"extra": "forbid"}

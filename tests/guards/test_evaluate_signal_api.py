@@ -108,6 +108,8 @@ def test_stale_whale_data_fails_open(bot):
         ({"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1, "price": 1e16}, "price"),
         ({"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1, "signal_id": "a\u0000b"}, "signal_id"),  # NUL
         ({"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1, "strategy": "TREND\n"}, "strategy"),
+        ({"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1, "strategy": "\t"}, "strategy"),  # issue 7
+        ({"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1, "signal_id": "a" * 129}, "signal_id"),
     ],
 )
 def test_invalid_input_is_400_naming_the_field(bot, body, field):
@@ -116,6 +118,30 @@ def test_invalid_input_is_400_naming_the_field(bot, body, field):
     assert response.json()["field"] == field
     assert field in response.json()["error"]
     assert Evaluation.objects.count() == 0
+
+
+def test_signal_id_of_the_stated_128_characters_is_accepted_and_one_more_refused(bot):
+    """Issue 7: the column holds 128 characters (not bytes: 'é' * 128 fits), as the schema states."""
+    for signal_id in ("a" * 128, "\u00e9" * 128):
+        response = bot(URL, {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1, "signal_id": signal_id})
+        assert response.status_code == 200 and response.json()["signal_id"] == signal_id
+    refused = bot(URL, {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1, "signal_id": "a" * 129})
+    assert refused.status_code == 400 and refused.json()["field"] == "signal_id"
+    assert "128" in refused.json()["error"]
+
+
+def test_a_signal_id_holding_character_127_is_refused_as_the_schema_states(bot, client):
+    """Issue 7's "127-character signal_id" was refused for holding DEL (U+007F, character 127), a
+    control character; the schema now says so (its pattern)."""
+    import re
+
+    signal_id = "s" * 100 + "\u007f" + "s" * 26  # 127 characters
+    pattern = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["EvaluateIn"]["properties"]
+    pattern = next(n for n in pattern["signal_id"]["anyOf"] if n["type"] == "string")["pattern"]
+    assert not re.fullmatch(pattern, signal_id) and re.fullmatch(pattern, signal_id.replace("\u007f", "s"))
+    response = bot(URL, {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1, "signal_id": signal_id})
+    assert response.status_code == 400 and response.json()["field"] == "signal_id"
+    assert "control characters" in response.json()["error"]
 
 
 @pytest.mark.parametrize("raw", ["{not json", "[]", "null", ""])

@@ -157,6 +157,13 @@ def test_position_is_tracked_until_its_trade_arrives(bot):
         ({"opened_at": "9999-12-31T23:59:59Z"}, "opened_at"),  # the hold would run past the calendar
         ({"opened_at": "0001-01-01T00:00:00+05:00"}, "opened_at"),
         ({"current_price": True}, "current_price"),
+        ({"strategy": "\t"}, "strategy"),  # issue 7: a tab is a control character
+        ({"opened_at": "2000-01-01T00:00:00Z"}, "opened_at"),  # issue 7: before 2009
+        ({"opened_at": "2008-12-31T23:59:59.999999Z"}, "opened_at"),
+        ({"opened_at": "2100-01-01T00:00:00Z"}, "opened_at"),
+        ({"opened_at": "2026-11-24T10:00:00"}, "opened_at"),  # no timezone
+        ({"opened_at": "2026-11-24 10:00:00Z"}, "opened_at"),  # not RFC 3339, as the schema states
+        ({"opened_at": 1764000000}, "opened_at"),  # a Unix time is not a time string
     ],
 )
 def test_invalid_min_hold_is_400_naming_the_field(bot, override, field):
@@ -170,3 +177,12 @@ def test_invalid_min_hold_is_400_naming_the_field(bot, override, field):
     } | override
     response = bot(URL, body)
     assert response.status_code == 400 and response.json()["field"] == field
+
+
+@pytest.mark.parametrize(
+    "opened_at",
+    ["2009-01-01T00:00:00Z", "2009-01-01T00:30:00+01:00", "2099-12-31T23:59:59-05:00", "2026-11-24t10:00:00z"],
+)
+def test_every_time_the_schema_allows_is_accepted(bot, opened_at):
+    """The years 2009 to 2099 as written, in RFC 3339 (issue 7: the schema and the server agree)."""
+    assert ask(bot, opened_at=opened_at)["min_hold_seconds"] > 0

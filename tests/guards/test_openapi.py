@@ -55,3 +55,62 @@ def test_schema_states_the_limits_the_api_enforces_as_json_schema(client):
     base_size = schema["components"]["schemas"]["EvaluateIn"]["properties"]["base_size"]
     assert base_size["minimum"] == 1e-8 and base_size["maximum"] == 1e15  # the smallest stored amount
     assert "pattern" in schema["components"]["schemas"]["TradeIn"]["properties"]["symbol"]
+
+
+def _field_schema(schema, model, field):
+    """The JSON Schema of one request field, `$ref`s resolvable, its `null` alternative dropped."""
+    node = schema["components"]["schemas"][model]["properties"][field]
+    node = next((n for n in node.get("anyOf", [node]) if n.get("type") != "null"), node)
+    return {**node, "components": schema["components"]}
+
+
+def _valid(node, value) -> bool:
+    """Validated as JSON Schema reads a pattern (ECMA-262: `$` is the end of the string; Python's
+    `re.search` would also let `$` match before a final newline)."""
+    import jsonschema_rs
+
+    return jsonschema_rs.Draft202012Validator(node, validate_formats=True).is_valid(value)
+
+
+@pytest.mark.parametrize(
+    ("model", "field"), [("TradeIn", "opened_at"), ("TradeIn", "closed_at"), ("MinHoldIn", "opened_at")]
+)
+def test_schema_states_that_times_lie_in_the_years_2009_to_2099(client, model, field):
+    """Issue 7: a time before 2009 was schema-valid but refused by the server."""
+    node = _field_schema(client.get("/api/v1/openapi.json").json(), model, field)
+    assert node["format"] == "date-time" and "pattern" in node
+    for accepted in ("2009-01-01T00:00:00Z", "2026-11-24T12:00:00.5+05:30", "2099-12-31T23:59:59-23:59"):
+        assert _valid(node, accepted), accepted
+    for refused in (
+        "2008-12-31T23:59:59Z",  # before 2009
+        "1970-01-01T00:00:00Z",
+        "2100-01-01T00:00:00Z",  # 2100 and later
+        "2026-11-24T12:00:00",  # no timezone
+        "2026-11-24 12:00:00Z",  # not RFC 3339
+        "2026-11-24T12:00Z",  # no seconds
+        1764000000,  # a Unix time is not a time string
+    ):
+        assert not _valid(node, refused), refused
+
+
+@pytest.mark.parametrize(
+    ("model", "field"),
+    [
+        ("EvaluateIn", "signal_id"),
+        ("EvaluateIn", "strategy"),
+        ("TradeIn", "trade_id"),
+        ("TradeIn", "signal_id"),
+        ("MinHoldIn", "strategy"),
+        ("MinHoldIn", "position_id"),
+    ],
+)
+def test_schema_states_that_ids_and_labels_hold_no_control_characters(client, model, field):
+    """Issue 7: a tab as strategy and a DEL (U+007F, character 127) in an id were schema-valid."""
+    import re
+
+    node = _field_schema(client.get("/api/v1/openapi.json").json(), model, field)
+    for refused in ("\t", "TREND\n", "a\u0000b", "id\u007f", "\u001f"):
+        assert not re.fullmatch(node["pattern"], refused), repr(refused)
+        assert not _valid(node, refused), repr(refused)
+    for accepted in ("TRUE_TREND", "s-1 ü €", "\u0085 is not C0"):
+        assert _valid(node, accepted), accepted

@@ -98,6 +98,11 @@ def test_trade_closes_the_tracked_position_with_the_same_id(bot):
         ({"size": 0.000000001}, "size"),
         ({"opened_at": "0001-01-01T00:00:00+05:00"}, "opened_at"),
         ({"closed_at": "9999-12-31T23:59:59Z"}, "closed_at"),
+        ({"opened_at": "2000-01-01T00:00:00Z", "closed_at": "2000-01-01T00:00:00Z"}, "opened_at"),  # issue 7
+        ({"closed_at": "2100-01-01T00:00:00Z"}, "closed_at"),
+        ({"closed_at": "2026-11-24T11:30:00.000+0000"}, "closed_at"),  # offset without colon: not RFC 3339
+        ({"trade_id": "t\u007f"}, "trade_id"),
+        ({"signal_id": "s\t1"}, "signal_id"),
     ],
 )
 def test_invalid_trade_is_400_naming_the_field(bot, overrides, field):
