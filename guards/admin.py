@@ -275,7 +275,13 @@ class ParameterVersionAdmin(admin.ModelAdmin):
         decide.short_description = "decide"
         return (*self.list_display, "created_at", decide)
 
-    def _buttons(self, request, version):
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The detail page offers the same buttons as the row, in the object tools."""
+        version = self.get_object(request, object_id)
+        buttons = self._buttons(request, version, '<li><a class="decide-{}" href="{}">{}</a></li>') if version else ""
+        return super().change_view(request, object_id, form_url, {"decide_buttons": buttons, **(extra_context or {})})
+
+    def _buttons(self, request, version, template='<a class="button decide-{}" href="{}">{}</a>'):
         offered = []
         if refusal_reason(version, request.user) is None:
             offered += [("approve", "Approve"), ("reject", "Reject")]
@@ -283,7 +289,7 @@ class ParameterVersionAdmin(admin.ModelAdmin):
             offered.append(("propose_again", "Propose again"))
         return format_html_join(
             " ",
-            '<a class="button decide-{}" href="{}">{}</a>',
+            template,
             (
                 (action, reverse(f"admin:guards_parameterversion_{action}", args=[version.pk]), text)
                 for action, text in offered

@@ -365,3 +365,14 @@ def test_the_audit_row_says_what_happened_and_when(client, proposer, approver):
     html = client.get(f"/admin/guards/parameterchange/{change.pk}/change/").content.decode()
     assert f"{change.created_at:%Y-%m-%d %H:%M:%S} UTC: whale_cvd_threshold_usd v2 approved by approver" in html
     assert "ParameterChange object" not in html and "120,000 USD" in html and "100,000 USD" in html
+
+
+def test_a_proposals_page_offers_the_same_decisions_as_its_row(client, proposer, approver):
+    propose_in_admin(client, proposer, "90000")
+    proposal = ParameterVersion.objects.get(parameter=WHALE, version=2)
+    client.force_login(approver)
+    page = client.get(f"{ADMIN_URL}{proposal.pk}/change/").content.decode()
+    assert f"{ADMIN_URL}{proposal.pk}/approve/" in page and f"{ADMIN_URL}{proposal.pk}/reject/" in page
+    client.force_login(proposer)
+    own = client.get(f"{ADMIN_URL}{proposal.pk}/change/").content.decode()
+    assert f"{ADMIN_URL}{proposal.pk}/approve/" not in own and "90,000 USD" in own
