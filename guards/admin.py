@@ -235,7 +235,7 @@ class ParameterVersionAdmin(admin.ModelAdmin):
     """Propose by adding (a typed form per parameter); approve, reject or propose again with the
     buttons on each row, which appear only where they can succeed (SPEC §5.5)."""
 
-    list_display = ("parameter", "version_number", "value_shown", "status", "origin", "proposed_by", "approved_by")
+    list_display = ("parameter", "version_number", "value_shown", "status", "proposed_by", "approved_by", "origin")
     list_filter = ("parameter", "status", "origin")
     list_select_related = ("proposed_by", "approved_by")
     actions = None
@@ -273,7 +273,8 @@ class ParameterVersionAdmin(admin.ModelAdmin):
             return self._buttons(request, version)
 
         decide.short_description = "decide"
-        return (*self.list_display, "created_at", decide)
+        # The buttons right after the status, so they are on screen beside the filters.
+        return ("parameter", "version_number", "value_shown", "status", decide, "proposed_by", "approved_by", "origin")
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """The detail page offers the same buttons as the row, in the object tools."""
@@ -319,7 +320,13 @@ class ParameterVersionAdmin(admin.ModelAdmin):
                 self.message_user(request, f"There is no parameter called {name!r}.", messages.ERROR)
             return self._parameter_picker(request)
         spec = SPECS[name]
-        context = {"title": f"Propose a new {spec.label.lower()}", "subtitle": spec.name, **(extra_context or {})}
+        context = {
+            "title": f"Propose a new {spec.label.lower()}",
+            "subtitle": spec.name,
+            "show_save_and_add_another": False,  # each proposal starts from the parameter table
+            "show_save_and_continue": False,
+            **(extra_context or {}),
+        }
         return super().add_view(request, form_url, context)
 
     def _parameter_picker(self, request):
