@@ -12,7 +12,7 @@ from ninja import Schema
 from pydantic import AfterValidator, BeforeValidator, Field, GetJsonSchemaHandler, ValidationInfo, field_validator
 from pydantic_core import CoreSchema
 
-from guards.domain.pairs import PAIR_AS_SENT, normalise_pair
+from guards.domain.pairs import normalise_pair
 
 # The rules below are published in the OpenAPI document as JSON Schema `pattern`s and applied by
 # the server as they are written, so a client's validator and the server refuse the same inputs.
@@ -29,11 +29,37 @@ TIME_PATTERN = (
 # Ids and labels are text: control characters (NUL above all, which PostgreSQL cannot store) are
 # refused rather than stored or turned into a database error.
 NO_CONTROL_CHARACTERS = r"^[^\x00-\x1F\x7F]*$"
-# Amounts fit the stored numeric(24, 8): 16 integer digits, 8 decimals.
+# A pair name as sent: any case, blanks around it. Blanks are spelled out because ECMA-262's `\s`
+# and Python's differ (U+FEFF is one only for ECMA-262, U+001C and U+0085 only for Python).
+SYMBOL_PATTERN = r"^[\t\n\x0B\f\r ]*[A-Za-z0-9]{2,20}[\t\n\x0B\f\r ]*$"
+# Amounts fit the stored numeric(24, 8): 16 integer digits, 8 decimals. They are JSON numbers or
+# plain decimal strings ("97000.5", as exchanges send prices); a string's bounds are in its pattern:
+# |x| <= 10^15 for an amount, and 10^-8 <= x <= 10^15 for a price or size (a first significant
+# digit within 8 decimals).
 MAX_AMOUNT = 1e15
 SMALLEST_AMOUNT = Decimal("0.00000001")
+AMOUNT_STRING = r"^-?(?:0*[0-9]{1,15}(?:\.[0-9]+)?|0*1000000000000000(?:\.0+)?)$"
+PRICE_STRING = r"^(?:0*[1-9][0-9]{0,14}(?:\.[0-9]+)?|0*1000000000000000(?:\.0+)?|0+\.0{0,7}[1-9][0-9]*)$"
 TIME_DESCRIPTION = "RFC 3339 with a timezone, in the years 2009 to 2099"
 TIME_HINT = "must be an RFC 3339 time with a timezone in the years 2009 to 2099, e.g. 2026-11-24T12:00:00Z"
+
+
+@dataclass(frozen=True)
+class DecimalString:
+    """States in JSON Schema that a number may also be sent as a decimal string matching `regex`
+    (which the validator enforces)."""
+
+    regex: str
+
+    def __get_pydantic_json_schema__(self, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        return {"anyOf": [handler(core_schema), {"type": "string", "pattern": self.regex}]}
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, bool):  # pydantic's lax mode would read true/false as 1/0
+            raise ValueError("must be a number, not true/false")
+        if isinstance(value, str) and not re.fullmatch(self.regex, value):
+            raise ValueError(f'must be a number, or a decimal string such as "97000.5" matching {self.regex}')
+        return value
 
 
 @dataclass(frozen=True)
@@ -66,13 +92,6 @@ def _printable(value: str) -> str:
     return value
 
 
-def _number_not_bool(value: Any) -> Any:
-    """JSON true/false is not an amount (pydantic's lax mode would read it as 1/0)."""
-    if isinstance(value, bool):
-        raise ValueError("must be a number, not true/false")
-    return value
-
-
 # Constraints come before the validators, so they also reach the OpenAPI schema as JSON Schema.
 AwareDatetime = Annotated[
     datetime,
@@ -81,16 +100,22 @@ AwareDatetime = Annotated[
     AfterValidator(_utc),
     Pattern(TIME_PATTERN),
 ]
-Amount = Annotated[float, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT, allow_inf_nan=False), BeforeValidator(_number_not_bool)]
+_AMOUNT_STRING, _PRICE_STRING = DecimalString(AMOUNT_STRING), DecimalString(PRICE_STRING)
+Amount = Annotated[
+    float,
+    Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT, allow_inf_nan=False),
+    BeforeValidator(_AMOUNT_STRING),
+    _AMOUNT_STRING,
+]
 # A price or size must survive rounding to the stored 8 decimals: the smallest one is 1e-8.
 Price = Annotated[
-    float, Field(ge=float(SMALLEST_AMOUNT), le=MAX_AMOUNT, allow_inf_nan=False), BeforeValidator(_number_not_bool)
+    float,
+    Field(ge=float(SMALLEST_AMOUNT), le=MAX_AMOUNT, allow_inf_nan=False),
+    BeforeValidator(_PRICE_STRING),
+    _PRICE_STRING,
 ]
 Text = Annotated[str, AfterValidator(_printable), Pattern(NO_CONTROL_CHARACTERS)]
-Symbol = Annotated[
-    str,
-    Field(pattern=PAIR_AS_SENT, description="Exchange pair, e.g. BTCUSDT (any case)"),
-]
+Symbol = Annotated[str, Field(description="Exchange pair, e.g. BTCUSDT (any case)"), Pattern(SYMBOL_PATTERN)]
 
 
 class EvaluateIn(Schema):
@@ -108,10 +133,9 @@ class EvaluateIn(Schema):
     def _symbol(cls, value: Any) -> Any:
         if not isinstance(value, str):
             return value  # pydantic names the type error
-        try:
-            return normalise_pair(value)  # exchanges read pair names in any case; we store them upper-case
-        except ValueError:
-            raise ValueError(f"must be an exchange pair name such as BTCUSDT (A-Z, 0-9), not {value!r}") from None
+        if not re.fullmatch(SYMBOL_PATTERN, value):
+            raise ValueError(f"must be an exchange pair name such as BTCUSDT (A-Z, 0-9), not {value!r}")
+        return normalise_pair(value)  # exchanges read pair names in any case; we store them upper-case
 
 
 class GuardOut(Schema):

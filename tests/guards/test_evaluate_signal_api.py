@@ -110,6 +110,12 @@ def test_stale_whale_data_fails_open(bot):
         ({"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1, "strategy": "TREND\n"}, "strategy"),
         ({"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1, "strategy": "\t"}, "strategy"),  # issue 7
         ({"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1, "signal_id": "a" * 129}, "signal_id"),
+        # Schemathesis: blanks only Python's strip() knew; decimal strings the schema's pattern refuses
+        ({"symbol": "\u001cBTCUSDT", "direction": "LONG", "base_size": 1}, "symbol"),
+        ({"symbol": "BTCUSDT\u0085", "direction": "LONG", "base_size": 1}, "symbol"),
+        ({"symbol": "BTCUSDT", "direction": "LONG", "base_size": "1e3"}, "base_size"),
+        ({"symbol": "BTCUSDT", "direction": "LONG", "base_size": " 1000"}, "base_size"),
+        ({"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1, "price": "0.000000009"}, "price"),
     ],
 )
 def test_invalid_input_is_400_naming_the_field(bot, body, field):

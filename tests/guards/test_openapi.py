@@ -52,7 +52,7 @@ def test_schema_states_the_limits_the_api_enforces_as_json_schema(client):
                 yield from keys(item)
 
     assert not {"gt", "ge", "lt", "le"} & set(keys(schema))  # pydantic's names leaking instead of JSON Schema's
-    base_size = schema["components"]["schemas"]["EvaluateIn"]["properties"]["base_size"]
+    base_size = schema["components"]["schemas"]["EvaluateIn"]["properties"]["base_size"]["anyOf"][0]
     assert base_size["minimum"] == 1e-8 and base_size["maximum"] == 1e15  # the smallest stored amount
     assert "pattern" in schema["components"]["schemas"]["TradeIn"]["properties"]["symbol"]
 
@@ -60,7 +60,9 @@ def test_schema_states_the_limits_the_api_enforces_as_json_schema(client):
 def _field_schema(schema, model, field):
     """The JSON Schema of one request field, `$ref`s resolvable, its `null` alternative dropped."""
     node = schema["components"]["schemas"][model]["properties"][field]
-    node = next((n for n in node.get("anyOf", [node]) if n.get("type") != "null"), node)
+    if "anyOf" in node:
+        kept = [n for n in node["anyOf"] if n.get("type") != "null"]
+        node = kept[0] if len(kept) == 1 else {"anyOf": kept}
     return {**node, "components": schema["components"]}
 
 
@@ -114,3 +116,29 @@ def test_schema_states_that_ids_and_labels_hold_no_control_characters(client, mo
         assert not _valid(node, refused), repr(refused)
     for accepted in ("TRUE_TREND", "s-1 ü €", "\u0085 is not C0"):
         assert _valid(node, accepted), accepted
+
+
+@pytest.mark.parametrize("model", ["EvaluateIn", "TradeIn", "MinHoldIn"])
+def test_schema_states_the_symbol_blanks_the_server_reads(client, model):
+    """Schemathesis: `\\s` means other blanks in ECMA-262 than in Python, so the schema spells them."""
+    node = _field_schema(client.get("/api/v1/openapi.json").json(), model, "symbol")
+    for accepted in ("BTCUSDT", " btcusdt\t", "\r\n\u000b\fEthUsdt  "):
+        assert _valid(node, accepted), repr(accepted)
+    for refused in ("\ufeffBTCUSDT", "\u00a0BTCUSDT", "\u001cBTCUSDT", "BTCUSDT\u0085", "BTC USDT", "B"):
+        assert not _valid(node, refused), repr(refused)
+
+
+@pytest.mark.parametrize(
+    ("field", "accepted", "refused"),
+    [
+        ("pnl", [5.16, -1e15, "-12.5", "0", "1000000000000000.000"], ["1000000000000000.01", "1e3", "+5", " 5", "5."]),
+        ("size", [1e-8, 1e15, "0.00000001", "97000.5", "0001.5"], ["0.000000009", "0", "-1", "1e-8", "Infinity"]),
+    ],
+)
+def test_schema_states_amounts_as_numbers_or_bounded_decimal_strings(client, field, accepted, refused):
+    """Amounts may be sent as decimal strings (docs/decisions.md); the schema says so and bounds them."""
+    node = _field_schema(client.get("/api/v1/openapi.json").json(), "TradeIn", field)
+    for value in accepted:
+        assert _valid(node, value), repr(value)
+    for value in refused:
+        assert not _valid(node, value), repr(value)

@@ -103,6 +103,8 @@ def test_trade_closes_the_tracked_position_with_the_same_id(bot):
         ({"closed_at": "2026-11-24T11:30:00.000+0000"}, "closed_at"),  # offset without colon: not RFC 3339
         ({"trade_id": "t\u007f"}, "trade_id"),
         ({"signal_id": "s\t1"}, "signal_id"),
+        ({"pnl": "1000000000000000.01"}, "pnl"),  # a decimal string past the bound its pattern states
+        ({"size": "Infinity"}, "size"),
     ],
 )
 def test_invalid_trade_is_400_naming_the_field(bot, overrides, field):
