@@ -91,7 +91,7 @@ def _clean(errors: list[dict]) -> list[dict]:
     response={200: EvaluateOut, 400: ErrorOut, 401: ErrorOut},
     auth=BearerToken(),
     url_name="signals-evaluate",
-    summary="May this signal trade, and how big? (SPEC §3)",
+    summary="May this signal trade, and how big?",  # SPEC §3
 )
 def evaluate_signal(request: HttpRequest, payload: EvaluateIn):
     signal = services.SignalRequest(
@@ -110,7 +110,7 @@ def evaluate_signal(request: HttpRequest, payload: EvaluateIn):
     response={200: MinHoldOut, 400: ErrorOut, 401: ErrorOut},
     auth=BearerToken(),
     url_name="positions-min-hold",
-    summary="How long must this position be held at least? (SPEC §4)",
+    summary="How long must this position be held at least?",  # SPEC §4
 )
 def position_min_hold(request: HttpRequest, payload: MinHoldIn):
     hold = holds.HoldRequest(
@@ -130,7 +130,7 @@ def position_min_hold(request: HttpRequest, payload: MinHoldIn):
     response={200: TradeOut, 201: TradeOut, 400: ErrorOut, 401: ErrorOut},
     auth=BearerToken(),
     url_name="trades",
-    summary="Report a closed trade (SPEC §5.1); a repeated trade_id returns the stored one",
+    summary="Report a closed trade; a repeated trade_id returns the stored one",  # SPEC §5.1
 )
 def report_trade(request: HttpRequest, payload: TradeIn):
     report = trades.TradeReport(

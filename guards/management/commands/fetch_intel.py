@@ -7,7 +7,7 @@ from guards.domain.pairs import normalise_pair
 
 
 class Command(BaseCommand):
-    help = "Fetch every market input once, now, through the shared rate limiter (SPEC §8)."
+    help = "Fetch every market input once, now, through the shared rate limiter."  # SPEC §8
 
     def add_arguments(self, parser):
         parser.add_argument(
