@@ -46,10 +46,17 @@ class FetchReport:
 
 
 def is_fresh(symbol: str, kind: str, now: datetime) -> bool:
-    payload = cache.get(selectors.snapshot_cache_key(symbol, kind))
-    if not payload:  # missing, or the "no snapshot yet" marker
+    """Judged on what this database holds (its latest snapshot, one indexed query), never on the
+    cache: a fresh database always fetches, whatever a shared cache remembers."""
+    fetched_at = (
+        MarketSnapshot.objects.filter(symbol=symbol, kind=kind)
+        .order_by("-fetched_at")
+        .values_list("fetched_at", flat=True)
+        .first()
+    )
+    if fetched_at is None:
         return False
-    age = (now - datetime.fromisoformat(payload["fetched_at"])).total_seconds()
+    age = (now - fetched_at).total_seconds()
     return age < selectors.active_parameters().ttl_seconds(kind) * FRESH_SHARE_OF_TTL
 
 
