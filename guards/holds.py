@@ -46,12 +46,17 @@ class HoldRequest:
 
 
 def hold_params(params: Params) -> HoldParams:
+    """The rules' parameters; an unusable one is None, and the rule needing it is passed over."""
+
+    def usable(name: str, read):
+        return None if params.problem(name) else read(name)
+
     return HoldParams(
-        params.integer("liq_magnet_hold_minutes"),
-        params.integer("max_pain_hold_minutes"),
-        params.integer("true_trend_hold_minutes"),
-        params.integer("default_min_hold_minutes"),
-        params.decimal("max_pain_far_pct"),
+        usable("liq_magnet_hold_minutes", params.integer),
+        usable("max_pain_hold_minutes", params.integer),
+        usable("true_trend_hold_minutes", params.integer),
+        usable("default_min_hold_minutes", params.integer),
+        usable("max_pain_far_pct", params.decimal),
     )
 
 
@@ -61,12 +66,12 @@ def decide_min_hold(*, request: HoldRequest, now: datetime) -> dict[str, Any]:
     intel = selectors.intel_for(symbol=request.symbol, params=params, kinds=(inputs.LIQUIDATION, inputs.MAX_PAIN))
     problems = {kind: intel.unusable((kind,), now) for kind in (inputs.LIQUIDATION, inputs.MAX_PAIN)}
     clusters = None
-    if not problems[inputs.LIQUIDATION]:
+    if not problems[inputs.LIQUIDATION] and not params.problem("cluster_window_pct"):
         window = params.decimal("cluster_window_pct")
         clusters = top_clusters(intel.get(inputs.LIQUIDATION), request.current_price, window_pct=window, n=2)
     max_pain = None if problems[inputs.MAX_PAIN] else intel.get(inputs.MAX_PAIN)
     decision = min_hold(request.position(), clusters, max_pain, hold_params(params))
-    fail_open = [p for p in problems.values() if p]
+    fail_open = [p for p in problems.values() if p] + [p for name in HOLD_PARAMS if (p := params.problem(name))]
     answer = _answer(request, decision, fail_open) | {"sources": _sources(intel)}
     with transaction.atomic():
         _record(request, decision, clusters, max_pain, fail_open, params, answer, now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +13,8 @@ from django.utils.dateparse import parse_datetime
 from guards.domain import inputs
 from guards.domain.clusters import LiquidationCluster
 from guards.domain.cvd import FlowDetail, threshold_to_cents
-from guards.domain.params import WHALE_THRESHOLD, Params, ParamValue
+from guards.domain.numbers import to_decimal
+from guards.domain.params import DEFAULTS, WHALE_THRESHOLD, Params, ParamValue, ttl_parameter, validate_value
 from guards.domain.types import Intel, Reading
 from guards.models import InputAvailability, MarketSnapshot, ParameterVersion
 
@@ -24,15 +26,25 @@ ABSENT_TTL_SECONDS = 30
 
 
 def active_parameters() -> Params:
+    """The active version of every parameter, each checked: a missing or malformed one is named
+    in `Params.problems` (PARAMETER_MISSING, PARAMETER_INVALID) and whatever needs it fails open."""
     rows = cache.get(ACTIVE_PARAMETERS_KEY)
-    if rows is None:
+    if not isinstance(rows, list) or not all(isinstance(r, tuple) and len(r) == 3 for r in rows):
         rows = list(
             ParameterVersion.objects.filter(status=ParameterVersion.Status.ACTIVE).values_list(
                 "parameter", "value", "version"
             )
         )
         cache.set(ACTIVE_PARAMETERS_KEY, rows, READ_MODEL_TTL_SECONDS)
-    return Params({name: ParamValue(value, version) for name, value, version in rows})
+    active, problems = {}, {name: f"PARAMETER_MISSING ({name})" for name in DEFAULTS}
+    for name, value, version in rows:
+        problems.pop(name, None)
+        try:
+            active[name] = ParamValue(validate_value(name, value), version)
+        except (ValueError, ArithmeticError, TypeError) as exc:
+            active[name] = ParamValue(value, version)
+            problems[name] = f"PARAMETER_INVALID ({name}: {exc})"[:200]
+    return Params(active, problems)
 
 
 def inputs_not_in_plan() -> dict[str, str]:
@@ -49,16 +61,46 @@ def snapshot_cache_key(symbol: str, kind: str) -> str:
 
 
 def latest_snapshot_payload(symbol: str, kind: str) -> dict[str, Any] | None:
-    """The latest good snapshot of one input: from the cache, else from the snapshot table."""
-    key_symbol = inputs.MARKET_WIDE_SYMBOL if kind in inputs.MARKET_WIDE else symbol
+    """The latest good snapshot of one input: from the cache, else from the snapshot table.
+
+    A cache entry that is not a payload at all is damage: it is dropped and the table answers."""
+    key_symbol = _key_symbol(symbol, kind)
     payload = cache.get(snapshot_cache_key(key_symbol, kind))
-    if payload is not None:
+    if isinstance(payload, dict):
         return payload or None  # {} marks "no snapshot yet", so a missing input costs no query either
+    if payload is not None:
+        cache.delete(snapshot_cache_key(key_symbol, kind))
     row = MarketSnapshot.objects.filter(symbol=key_symbol, kind=kind).order_by("-fetched_at").first()
     if row is None:
         cache.set(snapshot_cache_key(key_symbol, kind), {}, ABSENT_TTL_SECONDS)  # store_snapshot replaces it
         return None
     return snapshot_payload(row)
+
+
+def _key_symbol(symbol: str, kind: str) -> str:
+    return inputs.MARKET_WIDE_SYMBOL if kind in inputs.MARKET_WIDE else symbol
+
+
+def forget_snapshot(symbol: str, kind: str) -> None:
+    cache.delete(snapshot_cache_key(_key_symbol(symbol, kind), kind))
+
+
+def missing_snapshots(intel: Intel) -> set[int]:
+    """The snapshot ids `intel` was read from that this database does not hold (one query)."""
+    ids = {found for reading in intel.readings.values() if (found := reading.detail.get("snapshot_id"))}
+    return ids - set(MarketSnapshot.objects.filter(id__in=ids).values_list("id", flat=True)) if ids else set()
+
+
+def without_snapshots(intel: Intel, missing: set[int]) -> Intel:
+    """`intel` with every reading of a missing snapshot failed open (SNAPSHOT_MISSING) and its
+    cache entry dropped, so the next read asks the table."""
+    readings = dict(intel.readings)
+    for kind, reading in intel.readings.items():
+        if (snapshot_id := reading.detail.get("snapshot_id")) in missing:
+            forget_snapshot(intel.symbol, kind)
+            problem = f"SNAPSHOT_MISSING (snapshot {snapshot_id} is not in this database)"
+            readings[kind] = Reading(None, None, reading.ttl_seconds, reading.source, problem=problem)
+    return Intel(intel.symbol, readings)
 
 
 def snapshot_payload(row: MarketSnapshot) -> dict[str, Any]:
@@ -85,71 +127,123 @@ def _reading(symbol: str, kind: str, params: Params, not_in_plan: dict[str, str]
     ttl = params.ttl_seconds(kind)
     if kind in not_in_plan:
         return Reading(None, None, ttl, problem=f"NOT_IN_PLAN (needs {not_in_plan[kind] or 'a higher plan'})")
+    if problem := params.problem(ttl_parameter(kind)):  # the TTL judges the data's age: without it, no data
+        return Reading(None, None, ttl, problem=problem)
     payload = latest_snapshot_payload(symbol, kind)
     if payload is None and kind in inputs.COINGLASS_INPUTS and _coinglass_not_configured():
         return Reading(None, None, ttl, problem="NOT_CONFIGURED (COINGLASS_API_KEY is not set)")
     if payload is None:
         return Reading(None, None, ttl)
-    fetched_at = parse_datetime(payload["fetched_at"])
+    # The snapshot stays linked even when it fails to parse: a decision that failed open on it can be replayed.
+    link = {"snapshot_id": snapshot_id} if (snapshot_id := _snapshot_id(payload.get("id"))) else {}
+    source = payload["source"] if isinstance(payload.get("source"), str) else ""
+    fetched_at = _aware_time(payload.get("fetched_at"))
     try:
-        value, detail = _PARSERS[kind](payload, params)
+        if fetched_at is None:
+            raise ValueError(f"fetched_at {payload.get('fetched_at')!r} is not a time with a timezone")
+        derived = _object(payload, "derived")
+        value, detail = _PARSERS[kind](derived, payload, params)
+        data_time = _data_time(derived) if kind in inputs.AGED_BY_DATA_TIME else None
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         problem = f"UNPARSEABLE ({type(exc).__name__}: {exc})"[:200]
-        # The snapshot stays linked: a decision that failed open on it can still be replayed.
-        return Reading(None, fetched_at, ttl, payload["source"], problem=problem, detail={"snapshot_id": payload["id"]})
-    data_time = payload["derived"].get("data_time") if kind in inputs.AGED_BY_DATA_TIME else None
-    return Reading(
-        value,
-        fetched_at,
-        ttl,
-        payload["source"],
-        detail=detail | {"snapshot_id": payload["id"]},
-        data_time=parse_datetime(data_time) if data_time else None,
-    )
+        return Reading(None, fetched_at, ttl, source, problem=problem, detail=link)
+    return Reading(value, fetched_at, ttl, source, detail=detail | link, data_time=data_time)
+
+
+def _snapshot_id(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def _aware_time(value: Any) -> datetime | None:
+    """An ISO time with a timezone, or None for anything else (missing, naive, garbage)."""
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:  # well-formed but impossible, e.g. month 13
+        return None
+    return parsed if parsed is not None and parsed.utcoffset() is not None else None
+
+
+def _object(payload: dict[str, Any], name: str) -> dict[str, Any]:
+    if not isinstance(found := payload.get(name), dict):
+        raise TypeError(f"{name} is not an object")
+    return found
+
+
+def _data_time(derived: dict[str, Any]) -> datetime | None:
+    if derived.get("data_time") is None:
+        return None
+    if (found := _aware_time(derived["data_time"])) is None:
+        raise ValueError(f"data_time {derived['data_time']!r} is not a time with a timezone")
+    return found
 
 
 def _coinglass_not_configured() -> bool:
     return settings.MARKET_DATA == "live" and not settings.COINGLASS_API_KEY
 
 
-def _whale_flow(payload: dict[str, Any], params: Params):
+def _whale_flow(derived: dict[str, Any], payload: dict[str, Any], params: Params):
     """Split the stored flow detail at the active whale threshold (exact, SPEC §5.2); a snapshot
     of another window length is unusable (as a taker snapshot of another range is)."""
-    window = payload["derived"].get("window_minutes")
+    window = derived.get("window_minutes")
     if window is not None and window != params.integer("whale_window_minutes"):
         raise ValueError(f"snapshot covers {window} min, the guard wants {params.integer('whale_window_minutes')}")
-    detail = FlowDetail.from_json(payload["raw"]["detail"])
+    detail = FlowDetail.from_json(_object(payload, "raw")["detail"])
     return detail.split(threshold_to_cents(params.decimal(WHALE_THRESHOLD))), {"flow_detail": detail}
 
 
-def _decimal_field(name: str):
-    def parse(payload: dict[str, Any], params: Params):
-        return Decimal(str(payload["derived"][name])), {}
+# What a stored number may be: finite, and in its range (a NaN or an index of 1e9 is damage, not data).
+MAX_PRICE = Decimal("1e15")
+MAX_INTENSITY_USD = Decimal("1e30")
+
+
+def _bounded(value: Any, what: str, low: Decimal, high: Decimal, *, above_low: bool = False) -> Decimal:
+    number = to_decimal(value, what)  # MalformedPayload (a ValueError) for bool, None, text, NaN, Infinity
+    if number < low or (above_low and number == low) or number > high:
+        raise ValueError(f"{what} {value!r} is outside {'(' if above_low else '['}{low}, {high}]")
+    return number
+
+
+def _number_field(name: str, low: Decimal, high: Decimal, *, above_low: bool = False):
+    def parse(derived: dict[str, Any], payload: dict[str, Any], params: Params):
+        return _bounded(derived[name], name, low, high, above_low=above_low), {}
 
     return parse
 
 
-def _taker_share(payload: dict[str, Any], params: Params):
+def _taker_share(derived: dict[str, Any], payload: dict[str, Any], params: Params):
     """The buy share over the active `taker_window`; a snapshot of another window is unusable."""
-    window = payload["derived"]["range"]
+    window = derived["range"]
     if window != params.raw("taker_window"):
-        raise ValueError(f"snapshot covers {window}, the guard wants {params.raw('taker_window')}")
-    return Decimal(str(payload["derived"]["buy_share"])), {"range": window}
+        raise ValueError(f"snapshot covers {window!r}, the guard wants {params.raw('taker_window')}")
+    return _bounded(derived["buy_share"], "buy_share", Decimal(0), Decimal(1)), {"range": window}
 
 
-def _clusters(payload: dict[str, Any], params: Params):
+def _clusters(derived: dict[str, Any], payload: dict[str, Any], params: Params):
+    if not isinstance(derived["clusters"], list) or not all(isinstance(c, dict) for c in derived["clusters"]):
+        raise TypeError("clusters is not a list of objects")
     clusters = tuple(
-        LiquidationCluster(Decimal(str(c["price"])), Decimal(str(c["intensity"])))
-        for c in payload["derived"]["clusters"]
+        LiquidationCluster(
+            _bounded(c["price"], "cluster price", Decimal(0), MAX_PRICE, above_low=True),
+            _bounded(c["intensity"], "cluster intensity", Decimal(0), MAX_INTENSITY_USD),
+        )
+        for c in derived["clusters"]
     )
-    return clusters, {"current_price": payload["derived"].get("current_price")}
+    return clusters, {"current_price": _shown_price(derived.get("current_price"))}
+
+
+def _shown_price(value: Any) -> str | None:
+    """The heatmap's own price, shown beside the clusters and never computed with: a bad one is left out."""
+    try:
+        return str(_bounded(value, "current_price", Decimal(0), MAX_PRICE, above_low=True))
+    except ValueError:
+        return None
 
 
 _PARSERS = {
     inputs.WHALE_FLOW: _whale_flow,
-    inputs.FEAR_GREED: _decimal_field("value"),
+    inputs.FEAR_GREED: _number_field("value", Decimal(0), Decimal(100)),
     inputs.TAKER_FLOW: _taker_share,
-    inputs.MAX_PAIN: _decimal_field("max_pain_price"),
-    inputs.PRICE_BARS: _decimal_field("price"),
+    inputs.MAX_PAIN: _number_field("max_pain_price", Decimal(0), MAX_PRICE, above_low=True),
+    inputs.PRICE_BARS: _number_field("price", Decimal(0), MAX_PRICE, above_low=True),
     inputs.LIQUIDATION: _clusters,
 }

@@ -16,10 +16,11 @@ from guards.domain import inputs
 from guards.domain.chain import GUARD_PARAMS, ChainResult, build_steps, run_chain
 from guards.domain.params import WHALE_THRESHOLD, Params
 from guards.domain.types import Decision, Direction, GuardResult, Intel, Signal
-from guards.events import GUARD_LOG_TAGS, EventType
+from guards.events import GUARD_LOG_TAGS, EventType, LogTag
 from guards.models import Evaluation, GuardEvent
 
 logger = logging.getLogger("guards.decisions")
+ORDER = "guard_order"
 
 
 @dataclass(frozen=True)
@@ -43,17 +44,25 @@ def evaluate_signal(*, request: SignalRequest, now: datetime) -> dict[str, Any]:
     steps = build_steps(params)
     needs = tuple(dict.fromkeys(kind for step in steps for kind in step.needs))
     intel = selectors.intel_for(symbol=request.symbol, params=params, kinds=needs)
-    outcome = run_chain(steps, request.to_signal(), intel, now)
     signal_id = request.signal_id or f"sig-{uuid.uuid4().hex}"
-    answer = _answer(signal_id, request, outcome, params, intel)
     try:
-        with transaction.atomic():
-            _record(signal_id, request, outcome, intel, params, answer, now)
-    except IntegrityError:  # the same signal_id raced us: the first one wins
-        if stored := _stored_answer(signal_id):
+        return _decide(signal_id, request, steps, intel, params, now)
+    except IntegrityError:
+        if stored := _stored_answer(signal_id):  # the same signal_id raced us: the first one wins
             return stored
-        raise
-    _log(signal_id, request, outcome)
+        if not (missing := selectors.missing_snapshots(intel)):
+            raise
+        # A cached snapshot this database does not hold (deleted, or another database's): forget
+        # it and decide again with that input failed open, SNAPSHOT_MISSING (docs/decisions.md).
+        return _decide(signal_id, request, steps, selectors.without_snapshots(intel, missing), params, now)
+
+
+def _decide(signal_id, request: SignalRequest, steps, intel: Intel, params: Params, now) -> dict[str, Any]:
+    outcome = run_chain(steps, request.to_signal(), intel, now)
+    answer = _answer(signal_id, request, outcome, params, intel)
+    with transaction.atomic():
+        _record(signal_id, request, outcome, intel, params, answer, now)
+    _log(signal_id, request, outcome, params)
     return answer
 
 
@@ -118,7 +127,7 @@ def _event(evaluation, position: int, result: GuardResult, intel: Intel, params:
         symbol=evaluation.symbol,
         evaluation=evaluation,
         inputs={"data": dict(result.data), "sources": _sources(result.guard, intel)},
-        parameters=params.stamp(*GUARD_PARAMS.get(result.guard, ())),
+        parameters=params.stamp(*GUARD_PARAMS.get(result.guard, ()), *_order_problem(params)),
         position=position,
         created_at=now,
     )
@@ -140,7 +149,18 @@ def _sources(guard: str, intel: Intel) -> dict[str, Any]:
     return out
 
 
-def _log(signal_id: str, request: SignalRequest, outcome: ChainResult) -> None:
+def _order_problem(params: Params) -> tuple[str, ...]:
+    """`guard_order` when it is unusable (the default order ran): every event of the decision says so."""
+    return (ORDER,) if params.problem(ORDER) else ()
+
+
+def _log(signal_id: str, request: SignalRequest, outcome: ChainResult, params: Params) -> None:
+    if problem := params.problem(ORDER):
+        logger.warning(
+            "guard_order unusable, the default order ran: %s",
+            problem,
+            extra={"tag": LogTag.HYPERPARAM, "signal_id": signal_id, "symbol": request.symbol, "problem": problem},
+        )
     for result in outcome.results:
         logger.info(
             "%s %s %s: %s",

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from guards import selectors
-from guards.models import InputAvailability, ParameterVersion
+from guards.models import InputAvailability, MarketSnapshot, ParameterVersion
 
 
 def _forget(key: str):
@@ -24,3 +24,10 @@ def connect() -> None:
         handler = _forget(key)
         post_save.connect(handler, sender=model, weak=False, dispatch_uid=f"forget-{key}-save")
         post_delete.connect(handler, sender=model, weak=False, dispatch_uid=f"forget-{key}-delete")
+    post_delete.connect(_forget_snapshot, sender=MarketSnapshot, weak=False, dispatch_uid="forget-snapshot-delete")
+
+
+def _forget_snapshot(sender, instance: MarketSnapshot, **kwargs) -> None:
+    """A deleted snapshot is never served from the cache: the next read asks the table."""
+    selectors.forget_snapshot(instance.symbol, instance.kind)
+    transaction.on_commit(lambda: selectors.forget_snapshot(instance.symbol, instance.kind))

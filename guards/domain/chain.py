@@ -20,6 +20,7 @@ class GuardStep:
     name: str
     needs: tuple[str, ...]
     evaluate: Evaluate
+    problem: str | None = None  # a parameter the rule needs is unusable: the step fails open with it
 
 
 # Registry: guard name -> (rule module, the parameter names it is bound with).
@@ -41,7 +42,11 @@ GUARD_PARAMS: dict[str, tuple[str, ...]] = {
 
 
 def build_steps(params: Params) -> list[GuardStep]:
-    """The chain in the order of the `guard_order` parameter, each rule bound to its parameters."""
+    """The chain in the order of the `guard_order` parameter, each rule bound to its parameters.
+
+    An unusable `guard_order` reads as the default order (Params.raw); a rule whose own
+    parameter is unusable becomes a step that fails open with that parameter's problem.
+    """
     bound = {
         taker_aggression.NAME: partial(taker_aggression.evaluate, min_share=params.decimal("taker_min_share")),
         whale_intent.NAME: whale_intent.evaluate,
@@ -51,7 +56,11 @@ def build_steps(params: Params) -> list[GuardStep]:
             multiplier=params.decimal("fear_greed_multiplier"),
         ),
     }
-    return [GuardStep(name, GUARDS[name].NEEDS, bound[name]) for name in params.raw("guard_order") if name in GUARDS]
+    return [
+        GuardStep(name, GUARDS[name].NEEDS, bound[name], params.problem(*_RULE_PARAMS[name]))
+        for name in params.raw("guard_order")
+        if name in GUARDS
+    ]
 
 
 @dataclass(frozen=True)
@@ -81,14 +90,15 @@ class ChainResult:
 def run_chain(steps: Sequence[GuardStep], signal: Signal, intel: Intel, now: datetime) -> ChainResult:
     """Run each guard in order. After a block, later guards are recorded as skipped.
 
-    A guard whose inputs are missing, unparseable, or older than 2x TTL fails open (allows).
+    A guard whose parameters or inputs are missing, unparseable, or (inputs) older than 2x TTL
+    fails open (allows).
     A blocked signal has multiplier 0; otherwise the product of every resize.
     """
     results: list[GuardResult] = []
     for step in steps:
         if any(r.decision is Decision.BLOCK for r in results):
             results.append(GuardResult.skipped(step.name))
-        elif problem := intel.unusable(step.needs, now):
+        elif problem := step.problem or intel.unusable(step.needs, now):
             results.append(GuardResult.fail_open(step.name, problem))
         else:
             results.append(step.evaluate(signal, intel))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
+from typing import Any
 
 CENT = Decimal("0.01")
 
@@ -171,13 +172,35 @@ class FlowDetail:
         }
 
     @classmethod
-    def from_json(cls, raw: dict) -> FlowDetail:
-        return cls(
-            int(raw["buy_total_cents"]),
-            int(raw["sell_total_cents"]),
-            int(raw["floor_cents"]),
-            tuple(int(o) for o in raw["large_orders"]),
+    def from_json(cls, raw: Any) -> FlowDetail:
+        """The stored detail back, checked: whole cents, totals and floor not negative, no more
+        whale flow than total flow, amounts below 10^20 cents. Anything else is ValueError
+        (or KeyError for a missing field): a damaged snapshot must fail open, never be split."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("large_orders"), list):
+            raise ValueError("flow detail is not an object with a large_orders list")
+        detail = cls(
+            _cents_field(raw["buy_total_cents"]),
+            _cents_field(raw["sell_total_cents"]),
+            _cents_field(raw["floor_cents"]),
+            tuple(_cents_field(o) for o in raw["large_orders"]),
         )
+        if min(detail.buy_total_cents, detail.sell_total_cents, detail.floor_cents) < 0:
+            raise ValueError("flow detail has a negative total or floor")
+        if (
+            sum(o for o in detail.large_orders if o > 0) > detail.buy_total_cents
+            or -sum(o for o in detail.large_orders if o < 0) > detail.sell_total_cents
+        ):
+            raise ValueError("flow detail has more large orders than total flow")
+        return detail
+
+
+MAX_CENTS = 10**20  # far beyond any market's flow; keeps every sum inside Decimal's precision
+
+
+def _cents_field(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) >= MAX_CENTS:
+        raise ValueError(f"flow detail amount {value!r} is not whole cents")
+    return value
 
 
 LOWEST_CANDIDATE = Decimal("0.8")  # the optimizer tries the active threshold at -20% .. +20% (SPEC §5.4)

@@ -38,11 +38,14 @@ class HeldPosition:
 
 @dataclass(frozen=True)
 class HoldParams:
-    liq_magnet_minutes: int = 90
-    max_pain_minutes: int = 75
-    true_trend_minutes: int = 45
-    default_minutes: int = 0
-    max_pain_far_pct: Decimal = Decimal("5")
+    """The hold rules' parameters; None is a parameter that cannot be used (missing or malformed):
+    the rule needing it is passed over, as a rule on unusable data is."""
+
+    liq_magnet_minutes: int | None = 90
+    max_pain_minutes: int | None = 75
+    true_trend_minutes: int | None = 45
+    default_minutes: int | None = 0
+    max_pain_far_pct: Decimal | None = Decimal("5")
 
 
 @dataclass(frozen=True)
@@ -83,14 +86,20 @@ def min_hold(
     max_pain_price: Decimal | None,
     params: HoldParams,
 ) -> HoldDecision:
-    """The minimum hold for `position`. None for an input means it is unusable (fail open:
-    the rule that needs it is passed over, never applied on bad data)."""
-    if position.strategy != TRUE_TREND:
-        return HoldDecision(params.default_minutes, "DEFAULT")
-    if top_clusters and (cluster := cluster_ahead(position, top_clusters)):
-        return HoldDecision(params.liq_magnet_minutes, "LIQ_CLUSTER", cluster)
-    if max_pain_price is not None:
-        distance = max_pain_distance_pct(position, max_pain_price)
-        if distance >= params.max_pain_far_pct:
-            return HoldDecision(params.max_pain_minutes, "MAX_PAIN_FAR", None, distance)
-    return HoldDecision(params.true_trend_minutes, "TRUE_TREND")
+    """The minimum hold for `position`. None for an input or a parameter means it is unusable
+    (fail open: the rule that needs it is passed over, never applied on bad data). Without a
+    usable standard TRUE_TREND hold the strategy default applies; without that, no hold."""
+    if position.strategy == TRUE_TREND:
+        if (
+            top_clusters
+            and params.liq_magnet_minutes is not None
+            and (cluster := cluster_ahead(position, top_clusters))
+        ):
+            return HoldDecision(params.liq_magnet_minutes, "LIQ_CLUSTER", cluster)
+        if max_pain_price is not None and params.max_pain_minutes is not None and params.max_pain_far_pct is not None:
+            distance = max_pain_distance_pct(position, max_pain_price)
+            if distance >= params.max_pain_far_pct:
+                return HoldDecision(params.max_pain_minutes, "MAX_PAIN_FAR", None, distance)
+        if params.true_trend_minutes is not None:
+            return HoldDecision(params.true_trend_minutes, "TRUE_TREND")
+    return HoldDecision(params.default_minutes or 0, "DEFAULT")
