@@ -29,6 +29,10 @@ logger = logging.getLogger("guards.ingest")
 FRESH_SHARE_OF_TTL = 0.8  # a fetch inside the first 80% of the TTL is served from the cache
 PLAN_RECHECK = timedelta(hours=24)
 PLAN_RETRY_AFTER_FAILURE = timedelta(hours=1)
+# A source's definitive answer about an input (an unsupported symbol: not found, bad parameters)
+# holds for the input's TTL like a snapshot: the fetch is skipped, reported as NOT_SUPPORTED.
+DEFINITIVE_REASONS = frozenset({errors.NotFound.reason_code, errors.BadParameters.reason_code})
+NOT_SUPPORTED = "not_supported"
 
 
 @dataclass
@@ -60,6 +64,21 @@ def is_fresh(symbol: str, kind: str, now: datetime) -> bool:
     return age < selectors.active_parameters().ttl_seconds(kind) * FRESH_SHARE_OF_TTL
 
 
+def definitive_answer(symbol: str, kind: str, now: datetime) -> str | None:
+    """The reason code of a definitive answer this database recorded for (symbol, kind) within
+    the freshness share of its TTL (the latest health record, one indexed query), or None."""
+    latest = (
+        DataHealthEvent.objects.filter(kind=kind, symbol=symbol)
+        .order_by("-created_at")
+        .values_list("reason_code", "created_at")
+        .first()
+    )
+    if latest is None or latest[0] not in DEFINITIVE_REASONS:
+        return None
+    ttl = selectors.active_parameters().ttl_seconds(kind)
+    return latest[0] if (now - latest[1]).total_seconds() < ttl * FRESH_SHARE_OF_TTL else None
+
+
 def run_fetch(
     *, market, symbol: str, kind: str, now: datetime, fetch: Callable[[], tuple[dict, dict]], force: bool = False
 ) -> tuple[str, str]:
@@ -68,6 +87,8 @@ def run_fetch(
         return DataOutcome.CACHED, ""
     if not force and _known_not_in_plan(kind, now):
         return DataOutcome.NOT_IN_PLAN, "NOT_IN_PLAN"
+    if not force and (remembered := definitive_answer(symbol, kind, now)):
+        return NOT_SUPPORTED, remembered
     started = time.monotonic()
     try:
         derived, raw = fetch()

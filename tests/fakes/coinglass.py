@@ -18,6 +18,8 @@ from tests.fakes.server import LoopbackServer, logged_request, send
 
 PRICES = {"BTC": 97000.0, "ETH": 3600.0}
 UPGRADE_PLAN = {"code": "401", "msg": "Upgrade plan"}
+# How a coin CoinGlass does not cover is answered (undocumented; a definitive answer either way).
+UNSUPPORTED_SYMBOL = {"code": "400", "msg": "symbol not supported"}
 
 
 def heatmap_data(coin: str) -> dict:
@@ -125,6 +127,7 @@ class FakeCoinGlass(LoopbackServer):
         self.scripted: dict[str, list[tuple]] = {}
         self.fixed: dict[str, tuple] = {}
         self.max_limit_header: str | None = None
+        self.unsupported: set[str] = set()  # coins answered UNSUPPORTED_SYMBOL on every path
         super().__init__()
         self.url = self.base_url
 
@@ -139,6 +142,8 @@ class FakeCoinGlass(LoopbackServer):
         return [r for r in self.requests if r["path"] == path]
 
     def _answer(self, path: str, query: dict) -> tuple:
+        if query.get("symbol") in self.unsupported:
+            return 200, UNSUPPORTED_SYMBOL, {}, 0.0
         if self.scripted.get(path):
             return self.scripted[path].pop(0)
         if path in self.fixed:
