@@ -17,7 +17,11 @@ class Command(BaseCommand):
             metavar="S",
             help="exchange pair such as BTCUSDT; repeat for more (default: WATCHED_SYMBOLS)",
         )
-        parser.add_argument("--force", action="store_true", help="fetch even inputs still fresh in the cache")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="fetch even inputs this database holds fresh or a source refused within their TTL",
+        )
 
     def handle(self, *args, symbols=None, force=False, **options):
         try:
