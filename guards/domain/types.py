@@ -9,6 +9,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+FUTURE_TOLERANCE_SECONDS = 60
+
 
 class Direction(StrEnum):
     LONG = "LONG"
@@ -99,7 +101,8 @@ class Intel:
         """Why the data a guard needs cannot be used (SPEC §3 fail-open), or None.
 
         Missing, unparseable, or older than twice its TTL: strictly older, so data exactly
-        2x TTL old is still used. Age runs from `Reading.as_of` (a backlog makes data older
+        2x TTL old is still used. Data dated more than a minute ahead of now is unusable too
+        (machines' clocks agree far better than that). Age runs from `Reading.as_of` (a backlog makes data older
         than its fetch).
         """
         for kind in needs:
@@ -111,6 +114,8 @@ class Intel:
             if reading.as_of is None:
                 return f"{kind}: MISSING"
             age = (now - reading.as_of).total_seconds()
+            if age < -FUTURE_TOLERANCE_SECONDS:  # a damaged time, or a clock far off: never "fresh"
+                return f"{kind}: FROM_THE_FUTURE (dated {int(-age)}s ahead of now)"
             if age > 2 * reading.ttl_seconds:
                 return f"{kind}: STALE ({int(age)}s old, limit {2 * reading.ttl_seconds}s)"
         return None

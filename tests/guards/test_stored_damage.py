@@ -347,3 +347,11 @@ def test_without_a_standard_hold_a_true_trend_position_gets_the_strategy_default
     damage("true_trend_hold_minutes", "malformed", "abc")
     answer = ask_min_hold(bot)  # no market data either
     assert (answer["reason"], answer["min_hold_seconds"]) == ("DEFAULT", 0)
+
+
+@pytest.mark.parametrize("kind", [inputs.WHALE_FLOW, inputs.TAKER_FLOW, inputs.FEAR_GREED])
+def test_a_snapshot_dated_in_the_future_never_looks_fresh(bot, market, kind):
+    MarketSnapshot.objects.filter(id=market[kind].id).update(fetched_at=timezone.now() + timedelta(days=365))
+    cache.clear()
+    decisions, _ = evaluate(bot)
+    assert_only_failed_open(decisions, GUARD_OF[kind], f"{kind}: FROM_THE_FUTURE (dated ")

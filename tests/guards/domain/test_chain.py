@@ -63,6 +63,9 @@ def test_allowed_signal_is_resized_by_fear_greed():
         (lagging(whale_split(-5), fetched_s=10, data_s=600), Decision.BLOCK),  # backlog, data 2x TTL old
         (lagging(whale_split(-5), fetched_s=10, data_s=601), Decision.FAIL_OPEN),  # fresh fetch, old data
         (lagging(whale_split(-5), fetched_s=601, data_s=5), Decision.FAIL_OPEN),  # data time never makes it younger
+        (reading(whale_split(-5), age_seconds=-60), Decision.BLOCK),  # a minute of clock skew is tolerated
+        (reading(whale_split(-5), age_seconds=-61), Decision.FAIL_OPEN),  # a damaged time never looks fresh
+        (reading(whale_split(-5), age_seconds=-86400 * 365), Decision.FAIL_OPEN),
     ],
 )
 def test_unusable_whale_data_fails_open(whale_reading, decision):
