@@ -83,34 +83,35 @@ def _cell(cell: Any, rows: int, columns: int) -> tuple[int, int, Decimal]:
 def find_clusters(heatmap: Heatmap) -> list[LiquidationCluster]:
     """Every high-concentration cluster of the latest column, strongest first."""
     latest = heatmap.latest_column
-    levels: dict[int, Decimal] = {}
+    levels: dict[Decimal, Decimal] = {}  # price -> USD; rows listing one price twice are one level
     for x, y, usd in heatmap.cells:
         if x == latest and usd > 0:
-            levels[y] = levels.get(y, Decimal(0)) + usd
+            price = heatmap.y_axis[y]
+            levels[price] = levels.get(price, Decimal(0)) + usd
     if not levels:
         return []
     cutoff = max(_nearest_rank(sorted(levels.values()), PERCENTILE), max(levels.values()) * MIN_SHARE_OF_PEAK)
-    price_order = sorted(range(len(heatmap.y_axis)), key=lambda j: heatmap.y_axis[j])
-    rank = {row: i for i, row in enumerate(price_order)}
-    high = sorted((y for y, usd in levels.items() if usd >= cutoff), key=rank.__getitem__)
-    return sorted(_merge_neighbours(high, rank, levels, heatmap.y_axis), key=lambda c: -c.intensity)
+    rank = {price: i for i, price in enumerate(sorted(set(heatmap.y_axis)))}
+    high = sorted(price for price, usd in levels.items() if usd >= cutoff)
+    return sorted(_merge_neighbours(high, rank, levels), key=lambda c: -c.intensity)
 
 
 def _nearest_rank(ordered: list[Decimal], share: Decimal) -> Decimal:
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
-def _merge_neighbours(high, rank, levels, y_axis) -> list[LiquidationCluster]:
-    groups: list[list[int]] = []
-    for y in high:
-        if groups and rank[y] == rank[groups[-1][-1]] + 1:
-            groups[-1].append(y)
+def _merge_neighbours(high, rank, levels) -> list[LiquidationCluster]:
+    """`high` prices in ascending order; neighbours on the price axis merge into one cluster."""
+    groups: list[list[Decimal]] = []
+    for price in high:
+        if groups and rank[price] == rank[groups[-1][-1]] + 1:
+            groups[-1].append(price)
         else:
-            groups.append([y])
+            groups.append([price])
     clusters = []
     for group in groups:
-        total = sum((levels[y] for y in group), Decimal(0))
-        price = sum((y_axis[y] * levels[y] for y in group), Decimal(0)) / total
+        total = sum((levels[p] for p in group), Decimal(0))
+        price = sum((p * levels[p] for p in group), Decimal(0)) / total
         clusters.append(LiquidationCluster(price.quantize(Decimal("0.00000001")), total))
     return clusters
 

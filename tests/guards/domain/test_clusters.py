@@ -95,6 +95,22 @@ def test_unsorted_y_axis_is_merged_by_price_order():
     assert clusters == [LiquidationCluster(D("100.50000000"), D("200.0"))]
 
 
+@pytest.mark.parametrize(
+    "y_axis, rows",
+    [
+        ([99.0, 99.0, 99.0], (0, 1)),
+        ([99.0, 99.0, 99.0], (0, 2)),  # was two clusters of 10 at 99
+        ([99.0, 99.0, 100.0, 99.0], (0, 3)),  # was two clusters of 10 at 99
+        ([100.0, 99.0, 99.0], (1, 2)),
+    ],
+)
+def test_rows_listing_one_price_twice_are_one_level_whatever_their_order(y_axis, rows):
+    """Found by the row-order property (test_properties.py): two rows at one price with a third row
+    at that price between them were two clusters at that price; in another order, one cluster."""
+    cells = [[0, row, 10.0] for row in rows]
+    assert find_clusters(heatmap(cells, y_axis)) == [LiquidationCluster(D("99.00000000"), D("20.0"))]
+
+
 def test_background_levels_are_not_high_concentration():
     cells = [[0, y, 10.0] for y in range(8)] + [[0, 6, 1000.0]]
     assert [c.price for c in find_clusters(heatmap(cells))] == [D("102.0")]
