@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection
@@ -13,11 +12,9 @@ from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
-from guards import holds, services, trades
-from guards.domain.types import Direction
+from guards import evaluations, holds, trades
 from guards.models import ApiToken
 from guards.schemas import (
-    SMALLEST_AMOUNT,
     ErrorOut,
     EvaluateIn,
     EvaluateOut,
@@ -94,15 +91,7 @@ def _clean(errors: list[dict]) -> list[dict]:
     summary="May this signal trade, and how big?",  # SPEC §3
 )
 def evaluate_signal(request: HttpRequest, payload: EvaluateIn):
-    signal = services.SignalRequest(
-        symbol=payload.symbol,
-        direction=Direction(payload.direction),
-        base_size=_decimal(payload.base_size),
-        strategy=payload.strategy or "",
-        price=_decimal(payload.price) if payload.price is not None else None,
-        signal_id=payload.signal_id,
-    )
-    return services.evaluate_signal(request=signal, now=timezone.now())
+    return evaluations.evaluate_signal(signal=payload.to_signal(), signal_id=payload.signal_id, now=timezone.now())
 
 
 @api.post(
@@ -113,16 +102,7 @@ def evaluate_signal(request: HttpRequest, payload: EvaluateIn):
     summary="How long must this position be held at least?",  # SPEC §4
 )
 def position_min_hold(request: HttpRequest, payload: MinHoldIn):
-    hold = holds.HoldRequest(
-        symbol=payload.symbol,
-        direction=Direction(payload.direction),
-        strategy=payload.strategy,
-        entry_price=_decimal(payload.entry_price),
-        current_price=_decimal(payload.current_price),
-        opened_at=payload.opened_at,
-        position_id=payload.position_id,
-    )
-    return holds.decide_min_hold(request=hold, now=timezone.now())
+    return holds.decide_min_hold(position=payload.to_position(), now=timezone.now())
 
 
 @api.post(
@@ -133,16 +113,8 @@ def position_min_hold(request: HttpRequest, payload: MinHoldIn):
     summary="Report a closed trade; a repeated trade_id returns the stored one",  # SPEC §5.1
 )
 def report_trade(request: HttpRequest, payload: TradeIn):
-    report = trades.TradeReport(
-        **{**payload.dict(), **{k: _decimal(getattr(payload, k)) for k in ("size", "entry_price", "exit_price", "pnl")}}
-    )
-    trade, created = trades.record_trade(report=report, now=timezone.now())
+    trade, created = trades.record_trade(trade=payload.to_trade(), now=timezone.now())
     return Status(201 if created else 200, trades.trade_answer(trade))
-
-
-def _decimal(value: float) -> Decimal:
-    """A JSON amount as the exact Decimal it is stored as (8 decimals), so the first answer is the stored one."""
-    return Decimal(str(value)).quantize(SMALLEST_AMOUNT)
 
 
 @api.get("/health", response=HealthOut, url_name="health", summary="Liveness and database check")

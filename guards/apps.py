@@ -7,10 +7,10 @@ class GuardsConfig(AppConfig):
     name = "guards"
 
     def ready(self) -> None:
-        from guards import checks, signals  # noqa: F401 (checks registers itself)
+        from guards import checks, receivers  # noqa: F401 (checks registers itself)
         from guards.cache_keys import ensure_identity_after_migrate
-        from guards.schedule import install_schedule_after_migrate
+        from guards.intel.schedule import install_schedule_after_migrate
 
         post_migrate.connect(install_schedule_after_migrate, sender=self)
         post_migrate.connect(ensure_identity_after_migrate, sender=self)
-        signals.connect()
+        receivers.connect()

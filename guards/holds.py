@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 
-from guards import selectors
+from guards import positions, selectors
 from guards.domain import inputs
 from guards.domain.clusters import top_clusters
 from guards.domain.hold import PROTECTIVE_EXITS, HeldPosition, HoldDecision, HoldParams, min_hold
 from guards.domain.params import Params
-from guards.domain.types import Direction
 from guards.events import EventType, LogTag
-from guards.models import GuardEvent, Position, Trade
-from guards.trades import lock_position
+from guards.models import GuardEvent
 
 logger = logging.getLogger("guards.decisions")
 HOLD_PARAMS = (
@@ -29,20 +25,6 @@ HOLD_PARAMS = (
     "max_pain_far_pct",
     "cluster_window_pct",
 )
-
-
-@dataclass(frozen=True)
-class HoldRequest:
-    symbol: str
-    direction: Direction
-    strategy: str
-    entry_price: Decimal
-    current_price: Decimal
-    opened_at: datetime
-    position_id: str | None = None
-
-    def position(self) -> HeldPosition:
-        return HeldPosition(self.direction, self.strategy, self.entry_price, self.current_price)
 
 
 def hold_params(params: Params) -> HoldParams:
@@ -60,30 +42,30 @@ def hold_params(params: Params) -> HoldParams:
     )
 
 
-def decide_min_hold(*, request: HoldRequest, now: datetime) -> dict[str, Any]:
+def decide_min_hold(*, position: HeldPosition, now: datetime) -> dict[str, Any]:
     """Answer a min-hold question from stored intel, record the LIQ_MAGNET event, track the position."""
     params = selectors.active_parameters()
-    intel = selectors.intel_for(symbol=request.symbol, params=params, kinds=(inputs.LIQUIDATION, inputs.MAX_PAIN))
+    intel = selectors.intel_for(symbol=position.symbol, params=params, kinds=(inputs.LIQUIDATION, inputs.MAX_PAIN))
     problems = {kind: intel.unusable((kind,), now) for kind in (inputs.LIQUIDATION, inputs.MAX_PAIN)}
     clusters = None
     if not problems[inputs.LIQUIDATION] and not params.problem("cluster_window_pct"):
         window = params.decimal("cluster_window_pct")
-        clusters = top_clusters(intel.get(inputs.LIQUIDATION), request.current_price, window_pct=window, n=2)
+        clusters = top_clusters(intel.get(inputs.LIQUIDATION), position.current_price, window_pct=window, n=2)
     max_pain = None if problems[inputs.MAX_PAIN] else intel.get(inputs.MAX_PAIN)
-    decision = min_hold(request.position(), clusters, max_pain, hold_params(params))
+    decision = min_hold(position, clusters, max_pain, hold_params(params))
     fail_open = [p for p in problems.values() if p] + [p for name in HOLD_PARAMS if (p := params.problem(name))]
-    answer = _answer(request, decision, fail_open) | {"sources": _sources(intel)}
+    answer = _answer(position, decision, fail_open) | {"sources": _sources(intel)}
     with transaction.atomic():
-        _record(request, decision, clusters, max_pain, fail_open, params, answer, now)
+        _record(position, decision, clusters, max_pain, fail_open, params, answer, now)
     return answer
 
 
-def _answer(request: HoldRequest, decision: HoldDecision, fail_open: list[str]) -> dict[str, Any]:
+def _answer(position: HeldPosition, decision: HoldDecision, fail_open: list[str]) -> dict[str, Any]:
     cluster = decision.cluster
     return {
         "min_hold_seconds": decision.seconds,
         "reason": decision.reason,
-        "hold_until": request.opened_at + timedelta(seconds=decision.seconds),
+        "hold_until": position.opened_at + timedelta(seconds=decision.seconds),
         "cluster": None
         if cluster is None
         else {
@@ -103,12 +85,12 @@ def _sources(intel) -> dict[str, str]:
     return {kind: reading.source for kind, reading in intel.readings.items() if reading.source}
 
 
-def _record(request, decision, clusters, max_pain, fail_open, params, answer, now) -> None:
+def _record(position, decision, clusters, max_pain, fail_open, params, answer, now) -> None:
     data = {
-        "direction": str(request.direction),
-        "strategy": request.strategy,
-        "entry_price": str(request.entry_price),
-        "current_price": str(request.current_price),
+        "direction": str(position.direction),
+        "strategy": position.strategy,
+        "entry_price": str(position.entry_price),
+        "current_price": str(position.current_price),
         "top_clusters": [
             {
                 "price": str(c.price),
@@ -128,8 +110,8 @@ def _record(request, decision, clusters, max_pain, fail_open, params, answer, no
             guard="LIQ_MAGNET",
             decision=decision.reason,
             reason=_reason_text(decision),
-            symbol=request.symbol,
-            position_id=request.position_id or "",
+            symbol=position.symbol,
+            position_id=position.position_id or "",
             inputs=data,
             parameters=params.stamp(*HOLD_PARAMS),
             created_at=now,
@@ -141,25 +123,25 @@ def _record(request, decision, clusters, max_pain, fail_open, params, answer, no
             guard="LIQ_MAGNET",
             decision="fail_open",
             reason=p,
-            symbol=request.symbol,
-            position_id=request.position_id or "",
+            symbol=position.symbol,
+            position_id=position.position_id or "",
             inputs={},
             created_at=now,
         )
         for p in fail_open
     ]
     GuardEvent.objects.bulk_create(events)
-    if request.position_id:
-        _track_position(request, decision, answer, now)
+    if position.position_id:
+        positions.track_open_position(position, decision, answer, now)
     logger.info(
         "min hold %s %s: %s",
-        request.symbol,
+        position.symbol,
         decision.reason,
         _reason_text(decision),
         extra={
             "tag": LogTag.LIQ_MAGNET,
-            "symbol": request.symbol,
-            "position_id": request.position_id,
+            "symbol": position.symbol,
+            "position_id": position.position_id,
             "reason": decision.reason,
             "min_hold_seconds": decision.seconds,
             "data": data,
@@ -174,27 +156,3 @@ def _reason_text(decision: HoldDecision) -> str:
     if decision.max_pain_distance_pct is not None:
         return f"options max pain {decision.max_pain_distance_pct:.2f}% away in the position's favour"
     return {"TRUE_TREND": "standard TRUE_TREND hold", "DEFAULT": "strategy default hold"}[decision.reason]
-
-
-def _track_position(request: HoldRequest, decision: HoldDecision, answer: dict, now: datetime) -> None:
-    """Keep the position as open with its latest answer, unless its trade was already reported."""
-    lock_position(request.position_id)
-    if Trade.objects.filter(trade_id=request.position_id).exists():
-        return
-    Position.objects.update_or_create(
-        position_id=request.position_id,
-        defaults={
-            "symbol": request.symbol,
-            "direction": request.direction,
-            "strategy": request.strategy,
-            "entry_price": request.entry_price,
-            "current_price": request.current_price,
-            "opened_at": request.opened_at,
-            "min_hold_seconds": decision.seconds,
-            "hold_reason": decision.reason,
-            "hold_until": answer["hold_until"],
-            "cluster": answer["cluster"],
-            "is_open": True,
-            "updated_at": now,
-        },
-    )

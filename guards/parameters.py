@@ -11,8 +11,8 @@ from django.db import transaction
 from guards.domain.inputs import TTL_SECONDS
 from guards.domain.params import ttl_parameter, validate_value
 from guards.events import LogTag
+from guards.intel.schedule import install_schedule
 from guards.models import ParameterChange, ParameterVersion
-from guards.schedule import install_schedule
 
 logger = logging.getLogger("guards.parameters")
 APPROVE_PERMISSION = "guards.approve_parameterversion"

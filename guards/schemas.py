@@ -12,7 +12,9 @@ from ninja import Schema
 from pydantic import AfterValidator, BeforeValidator, Field, GetJsonSchemaHandler, ValidationInfo, field_validator
 from pydantic_core import CoreSchema
 
+from guards.domain.hold import HeldPosition
 from guards.domain.pairs import normalise_pair
+from guards.domain.types import ClosedTrade, Direction, Signal
 
 # The rules below are published in the OpenAPI document as JSON Schema `pattern`s and applied by
 # the server as they are written, so a client's validator and the server refuse the same inputs.
@@ -118,6 +120,11 @@ Text = Annotated[str, AfterValidator(_printable), Pattern(NO_CONTROL_CHARACTERS)
 Symbol = Annotated[str, Field(description="Exchange pair, e.g. BTCUSDT (any case)"), Pattern(SYMBOL_PATTERN)]
 
 
+def exact_amount(value: float) -> Decimal:
+    """A JSON amount as the exact Decimal it is stored as (8 decimals), so the first answer is the stored one."""
+    return Decimal(str(value)).quantize(SMALLEST_AMOUNT)
+
+
 class EvaluateIn(Schema):
     symbol: Symbol
     direction: Literal["LONG", "SHORT"]
@@ -127,6 +134,11 @@ class EvaluateIn(Schema):
     signal_id: Text | None = Field(default=None, min_length=1, max_length=128)
 
     model_config = {"extra": "forbid", "strict": False}
+
+    def to_signal(self) -> Signal:
+        """The domain's signal: one shape from the request to the guards."""
+        price = exact_amount(self.price) if self.price is not None else None
+        return Signal(self.symbol, Direction(self.direction), exact_amount(self.base_size), self.strategy or "", price)
 
     @field_validator("symbol", mode="before")
     @classmethod
@@ -191,6 +203,11 @@ class TradeIn(Schema):
 
     _symbol = field_validator("symbol", mode="before")(EvaluateIn._symbol.__func__)
 
+    def to_trade(self) -> ClosedTrade:
+        """The domain's closed trade: one shape from the report to the trade row."""
+        amounts = {k: exact_amount(getattr(self, k)) for k in ("size", "entry_price", "exit_price", "pnl")}
+        return ClosedTrade(**{**self.dict(), **amounts, "direction": Direction(self.direction)})
+
     @field_validator("closed_at")
     @classmethod
     def _closed_after_opened(cls, value: datetime, info: ValidationInfo) -> datetime:
@@ -227,6 +244,18 @@ class MinHoldIn(Schema):
     model_config = {"extra": "forbid"}
 
     _symbol = field_validator("symbol", mode="before")(EvaluateIn._symbol.__func__)
+
+    def to_position(self) -> HeldPosition:
+        """The domain's held position: one shape from the question to the hold rules."""
+        return HeldPosition(
+            Direction(self.direction),
+            self.strategy,
+            exact_amount(self.entry_price),
+            exact_amount(self.current_price),
+            self.symbol,
+            self.opened_at,
+            self.position_id,
+        )
 
 
 class ClusterOut(Schema):

@@ -16,13 +16,13 @@ from guards.domain.cvd import FlowDetail, threshold_to_cents
 from guards.domain.numbers import to_decimal
 from guards.domain.params import DEFAULTS, WHALE_THRESHOLD, Params, ParamValue, ttl_parameter, validate_value
 from guards.domain.types import Intel, Reading
-from guards.models import InputAvailability, MarketSnapshot, ParameterVersion
+from guards.intel import snapshots
+from guards.models import InputAvailability, ParameterVersion
 
-# Read on every bot request, changed rarely: cached, and dropped on every change (guards/signals.py).
+# Read on every bot request, changed rarely: cached, and dropped on every change (guards/receivers.py).
 ACTIVE_PARAMETERS_KEY = "guards:active-parameters"
 NOT_IN_PLAN_KEY = "guards:not-in-plan"
 READ_MODEL_TTL_SECONDS = 60
-ABSENT_TTL_SECONDS = 30
 
 
 def active_parameters() -> Params:
@@ -56,63 +56,6 @@ def inputs_not_in_plan() -> dict[str, str]:
     return found
 
 
-def snapshot_cache_key(symbol: str, kind: str) -> str:
-    return f"intel:{kind}:{symbol}"
-
-
-def latest_snapshot_payload(symbol: str, kind: str) -> dict[str, Any] | None:
-    """The latest good snapshot of one input: from the cache, else from the snapshot table.
-
-    A cache entry that is not a payload at all is damage: it is dropped and the table answers."""
-    key_symbol = _key_symbol(symbol, kind)
-    payload = cache.get(snapshot_cache_key(key_symbol, kind))
-    if isinstance(payload, dict):
-        return payload or None  # {} marks "no snapshot yet", so a missing input costs no query either
-    if payload is not None:
-        cache.delete(snapshot_cache_key(key_symbol, kind))
-    row = MarketSnapshot.objects.filter(symbol=key_symbol, kind=kind).order_by("-fetched_at").first()
-    if row is None:
-        cache.set(snapshot_cache_key(key_symbol, kind), {}, ABSENT_TTL_SECONDS)  # store_snapshot replaces it
-        return None
-    return snapshot_payload(row)
-
-
-def _key_symbol(symbol: str, kind: str) -> str:
-    return inputs.MARKET_WIDE_SYMBOL if kind in inputs.MARKET_WIDE else symbol
-
-
-def forget_snapshot(symbol: str, kind: str) -> None:
-    cache.delete(snapshot_cache_key(_key_symbol(symbol, kind), kind))
-
-
-def missing_snapshots(intel: Intel) -> set[int]:
-    """The snapshot ids `intel` was read from that this database does not hold (one query)."""
-    ids = {found for reading in intel.readings.values() if (found := reading.detail.get("snapshot_id"))}
-    return ids - set(MarketSnapshot.objects.filter(id__in=ids).values_list("id", flat=True)) if ids else set()
-
-
-def without_snapshots(intel: Intel, missing: set[int]) -> Intel:
-    """`intel` with every reading of a missing snapshot failed open (SNAPSHOT_MISSING) and its
-    cache entry dropped, so the next read asks the table."""
-    readings = dict(intel.readings)
-    for kind, reading in intel.readings.items():
-        if (snapshot_id := reading.detail.get("snapshot_id")) in missing:
-            forget_snapshot(intel.symbol, kind)
-            problem = f"SNAPSHOT_MISSING (snapshot {snapshot_id} is not in this database)"
-            readings[kind] = Reading(None, None, reading.ttl_seconds, reading.source, problem=problem)
-    return Intel(intel.symbol, readings)
-
-
-def snapshot_payload(row: MarketSnapshot) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "source": row.source,
-        "fetched_at": row.fetched_at.isoformat(),
-        "derived": row.derived,
-        "raw": row.raw,
-    }
-
-
 def intel_for(*, symbol: str, params: Params, kinds: tuple[str, ...] = inputs.ALL) -> Intel:
     """Everything the guards need for `symbol`, read from the cache or the latest snapshot rows.
 
@@ -129,7 +72,7 @@ def _reading(symbol: str, kind: str, params: Params, not_in_plan: dict[str, str]
         return Reading(None, None, ttl, problem=f"NOT_IN_PLAN (needs {not_in_plan[kind] or 'a higher plan'})")
     if problem := params.problem(ttl_parameter(kind)):  # the TTL judges the data's age: without it, no data
         return Reading(None, None, ttl, problem=problem)
-    payload = latest_snapshot_payload(symbol, kind)
+    payload = snapshots.latest_snapshot_payload(symbol, kind)
     if payload is None and kind in inputs.COINGLASS_INPUTS and _coinglass_not_configured():
         return Reading(None, None, ttl, problem="NOT_CONFIGURED (COINGLASS_API_KEY is not set)")
     if payload is None:

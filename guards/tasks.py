@@ -8,7 +8,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from guards import ingest
+from guards.intel import ingest
 from guards.marketdata.sources import get_market
 
 logger = logging.getLogger("guards.tasks")
@@ -30,7 +30,7 @@ def refresh_plan() -> None:
 
 @shared_task(name="guards.fetch_input", ignore_result=True, soft_time_limit=240)
 def fetch_input(kind: str, symbol: str, force: bool = False) -> dict:
-    """One input for one symbol: the staggered beat rows of guards/schedule.py call this."""
+    """One input for one symbol: the staggered beat rows of guards/intel/schedule.py call this."""
     outcome, reason = ingest.fetch_one(kind=kind, symbol=symbol, now=timezone.now(), force=force)
     logger.info(
         "fetch_input done",

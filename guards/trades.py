@@ -2,69 +2,44 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
-from guards.models import Evaluation, Position, Trade
-
-
-@dataclass(frozen=True)
-class TradeReport:
-    trade_id: str
-    signal_id: str | None
-    symbol: str
-    direction: str
-    size: Decimal
-    entry_price: Decimal
-    exit_price: Decimal
-    opened_at: datetime
-    closed_at: datetime
-    pnl: Decimal
+from guards import positions
+from guards.domain.types import ClosedTrade
+from guards.models import Evaluation, Trade
 
 
-def record_trade(*, report: TradeReport, now: datetime) -> tuple[Trade, bool]:
+def record_trade(*, trade: ClosedTrade, now: datetime) -> tuple[Trade, bool]:
     """Store a closed trade once; a repeated trade_id returns the stored row (created=False).
 
     The trade closes the tracked position with the same id (SPEC §4 position tracking).
     """
-    if existing := Trade.objects.filter(trade_id=report.trade_id).first():
+    if existing := Trade.objects.filter(trade_id=trade.trade_id).first():
         return existing, False
-    evaluation = Evaluation.objects.filter(signal_id=report.signal_id).first() if report.signal_id else None
+    evaluation = Evaluation.objects.filter(signal_id=trade.signal_id).first() if trade.signal_id else None
     try:
         with transaction.atomic():
-            lock_position(report.trade_id)
-            trade = Trade.objects.create(
-                trade_id=report.trade_id,
-                signal_id=report.signal_id or "",
+            positions.lock_position(trade.trade_id)
+            row = Trade.objects.create(
+                trade_id=trade.trade_id,
+                signal_id=trade.signal_id or "",
                 evaluation=evaluation,
-                symbol=report.symbol,
-                direction=report.direction,
-                size=report.size,
-                entry_price=report.entry_price,
-                exit_price=report.exit_price,
-                opened_at=report.opened_at,
-                closed_at=report.closed_at,
-                pnl=report.pnl,
+                symbol=trade.symbol,
+                direction=trade.direction,
+                size=trade.size,
+                entry_price=trade.entry_price,
+                exit_price=trade.exit_price,
+                opened_at=trade.opened_at,
+                closed_at=trade.closed_at,
+                pnl=trade.pnl,
                 received_at=now,
             )
-            Position.objects.filter(position_id=report.trade_id, is_open=True).update(
-                is_open=False, closed_at=report.closed_at, updated_at=now
-            )
+            positions.close_position(trade.trade_id, closed_at=trade.closed_at, now=now)
     except IntegrityError:  # the same trade_id raced us
-        return Trade.objects.get(trade_id=report.trade_id), False
-    return trade, True
-
-
-def lock_position(position_id: str) -> None:
-    """Serialise the two writers of one position (a min-hold answer that opens or refreshes it,
-    the trade that closes it) until the transaction ends, so a trade never leaves it open.
-    SQLite runs write transactions one at a time already."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"position:{position_id}"])
+        return Trade.objects.get(trade_id=trade.trade_id), False
+    return row, True
 
 
 def trade_answer(trade: Trade) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -30,10 +31,15 @@ class NearCluster(Protocol):
 
 @dataclass(frozen=True)
 class HeldPosition:
+    """An open position as the bot describes it when it asks how long to hold (SPEC §4)."""
+
     direction: Direction
     strategy: str
     entry_price: Decimal
     current_price: Decimal
+    symbol: str = ""
+    opened_at: datetime | None = None
+    position_id: str | None = None  # with an id the position is tracked as open until its trade
 
 
 @dataclass(frozen=True)

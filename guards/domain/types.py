@@ -35,6 +35,22 @@ class Signal:
 
 
 @dataclass(frozen=True)
+class ClosedTrade:
+    """A closed trade as the bot reports it (SPEC §5.1)."""
+
+    trade_id: str
+    signal_id: str | None
+    symbol: str
+    direction: Direction
+    size: Decimal
+    entry_price: Decimal
+    exit_price: Decimal
+    opened_at: datetime
+    closed_at: datetime
+    pnl: Decimal
+
+
+@dataclass(frozen=True)
 class GuardResult:
     guard: str
     decision: Decision

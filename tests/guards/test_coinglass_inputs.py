@@ -11,8 +11,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from guards import ingest, selectors
+from guards import selectors
 from guards.domain import inputs
+from guards.intel import ingest
 from guards.marketdata.coinglass import PATHS
 from guards.marketdata.limiter import get_limiter
 from guards.models import DataHealthEvent, InputAvailability, MarketSnapshot, SourcePlan

@@ -13,7 +13,7 @@ from guards.domain.chain import build_steps, run_chain
 from guards.domain.cvd import FlowDetail, TakerOrder
 from guards.domain.params import Params
 from guards.domain.types import Direction, Intel, Reading, Signal
-from guards.ingest import store_snapshot
+from guards.intel.snapshots import store_snapshot
 from guards.models import MarketSnapshot
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("require_postgres")]

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from guards import ingest
 from guards.domain import inputs
+from guards.intel import ingest
 from guards.marketdata.coinglass import PATHS
 from guards.models import DataHealthEvent
 

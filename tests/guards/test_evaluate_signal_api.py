@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from guards.domain import inputs
 from guards.domain.cvd import FlowDetail, TakerOrder
-from guards.ingest import store_snapshot
+from guards.intel.snapshots import store_snapshot
 from guards.models import Evaluation, GuardEvent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("require_postgres")]

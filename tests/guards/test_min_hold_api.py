@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from guards.domain import inputs
-from guards.ingest import store_snapshot
+from guards.intel.snapshots import store_snapshot
 from guards.models import GuardEvent, InputAvailability, Position
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("require_postgres")]

@@ -249,7 +249,7 @@ def test_a_longer_ttl_reschedules_the_fetch_and_keeps_older_data_usable(
     from django_celery_beat.models import PeriodicTask
 
     from guards.domain import inputs
-    from guards.ingest import store_snapshot
+    from guards.intel.snapshots import store_snapshot
 
     store_snapshot(  # 30 minutes old: past 2 x 600 s, inside 2 x 1200 s
         symbol=inputs.MARKET_WIDE_SYMBOL,

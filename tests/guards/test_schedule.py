@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from guards.schedule import FETCH_COST, HEADROOM, budget_per_minute, install_schedule, plan_fetches
+from guards.intel.schedule import FETCH_COST, HEADROOM, budget_per_minute, install_schedule, plan_fetches
 
 
 def calls_per_minute(plan, source):

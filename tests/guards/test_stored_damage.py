@@ -12,13 +12,13 @@ from django.core.cache import cache
 from django.db import connection, models
 from django.utils import timezone
 
-from guards import selectors
 from guards.domain import inputs
 from guards.domain.chain import _RULE_PARAMS, GUARDS
 from guards.domain.cvd import FlowDetail, TakerOrder
 from guards.domain.params import DEFAULTS, ttl_parameter
 from guards.holds import HOLD_PARAMS
-from guards.ingest import store_snapshot
+from guards.intel import snapshots
+from guards.intel.snapshots import store_snapshot
 from guards.models import Evaluation, GuardEvent, MarketSnapshot, ParameterVersion
 
 EVALUATE, MIN_HOLD = "/api/v1/signals/evaluate", "/api/v1/positions/min-hold"
@@ -158,7 +158,7 @@ def test_corrupt_snapshot_row_passes_its_hold_rule_over(bot, market, kind, deriv
 
 def cached(kind):
     symbol = inputs.MARKET_WIDE_SYMBOL if kind in inputs.MARKET_WIDE else "BTCUSDT"
-    return selectors.snapshot_cache_key(symbol, kind)
+    return snapshots.snapshot_cache_key(symbol, kind)
 
 
 @pytest.mark.parametrize(

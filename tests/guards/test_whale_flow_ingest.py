@@ -4,8 +4,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from guards import ingest
 from guards.domain import inputs
+from guards.intel import ingest
 from guards.marketdata.binance import BinanceFuturesClient
 from guards.models import DataHealthEvent, MarketSnapshot, TradeCursor, WhaleFlowBucket
 

@@ -2,8 +2,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from guards import ingest
 from guards.domain.pairs import normalise_pair
+from guards.intel import ingest
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from guards.schedule import install_schedule
+from guards.intel.schedule import install_schedule
 
 
 class Command(BaseCommand):

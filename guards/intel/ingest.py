@@ -14,18 +14,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.core.cache import cache
 
-from guards import fetchers, selectors
+from guards import selectors
 from guards.domain import inputs
 from guards.domain.numbers import MalformedPayload
 from guards.events import DataOutcome
+from guards.intel import fetchers, snapshots
 from guards.marketdata import errors
 from guards.marketdata.limiter import get_limiter
 from guards.marketdata.sources import get_market
 from guards.models import DataHealthEvent, InputAvailability, MarketSnapshot, SourcePlan
 
-logger = logging.getLogger("guards.ingest")
+logger = logging.getLogger("guards.intel.ingest")
 FRESH_SHARE_OF_TTL = 0.8  # a fetch inside the first 80% of the TTL is served from the cache
 PLAN_RECHECK = timedelta(hours=24)
 PLAN_RETRY_AFTER_FAILURE = timedelta(hours=1)
@@ -99,7 +99,15 @@ def run_fetch(
         return _record_failure(market, symbol, kind, _typed(exc, symbol, kind), started, now)
     finally:
         _learn_max_limit(market, now)
-    store_snapshot(symbol=symbol, kind=kind, source=market.source_of(kind), fetched_at=now, derived=derived, raw=raw)
+    snapshots.store_snapshot(
+        symbol=symbol,
+        kind=kind,
+        source=market.source_of(kind),
+        fetched_at=now,
+        derived=derived,
+        raw=raw,
+        ttl_seconds=selectors.active_parameters().ttl_seconds(kind),
+    )
     InputAvailability.objects.filter(kind=kind).delete()  # the plan includes it (again)
     if stale := derived.get("stale_reason"):
         _record_health(market, symbol, kind, DataOutcome.STALE, "STALE_DATA", stale, started, now)
@@ -176,16 +184,6 @@ def _record_health(market, symbol, kind, outcome, reason_code, detail, started, 
         duration_ms=int((time.monotonic() - started) * 1000),
         created_at=now,
     )
-
-
-def store_snapshot(*, symbol: str, kind: str, source: str, fetched_at: datetime, derived: dict, raw: dict):
-    row = MarketSnapshot.objects.create(
-        symbol=symbol, kind=kind, source=source, fetched_at=fetched_at, derived=derived, raw=raw
-    )
-    # Kept for twice the TTL: past that the guards fail open anyway and read the row instead.
-    ttl = selectors.active_parameters().ttl_seconds(kind)
-    cache.set(selectors.snapshot_cache_key(symbol, kind), selectors.snapshot_payload(row), 2 * ttl)
-    return row
 
 
 # --- One pass over every input ------------------------------------------------------------------

@@ -1,10 +1,11 @@
-"""Drop cached read models when what they summarise changes (selectors' cached reads)."""
+"""Django signal receivers: drop cached read models when what they summarise changes."""
 
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from guards import selectors
+from guards.intel import snapshots
 from guards.models import InputAvailability, MarketSnapshot, ParameterVersion
 
 
@@ -29,5 +30,5 @@ def connect() -> None:
 
 def _forget_snapshot(sender, instance: MarketSnapshot, **kwargs) -> None:
     """A deleted snapshot is never served from the cache: the next read asks the table."""
-    selectors.forget_snapshot(instance.symbol, instance.kind)
-    transaction.on_commit(lambda: selectors.forget_snapshot(instance.symbol, instance.kind))
+    snapshots.forget_snapshot(instance.symbol, instance.kind)
+    transaction.on_commit(lambda: snapshots.forget_snapshot(instance.symbol, instance.kind))

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -15,54 +13,42 @@ from guards import selectors
 from guards.domain import inputs
 from guards.domain.chain import GUARD_PARAMS, ChainResult, build_steps, run_chain
 from guards.domain.params import WHALE_THRESHOLD, Params
-from guards.domain.types import Decision, Direction, GuardResult, Intel, Signal
+from guards.domain.types import Decision, GuardResult, Intel, Signal
 from guards.events import GUARD_LOG_TAGS, EventType, LogTag
+from guards.intel import snapshots
 from guards.models import Evaluation, GuardEvent
 
 logger = logging.getLogger("guards.decisions")
 ORDER = "guard_order"
 
 
-@dataclass(frozen=True)
-class SignalRequest:
-    symbol: str
-    direction: Direction
-    base_size: Decimal
-    strategy: str = ""
-    price: Decimal | None = None
-    signal_id: str | None = None
-
-    def to_signal(self) -> Signal:
-        return Signal(self.symbol, self.direction, self.base_size, self.strategy, self.price)
-
-
-def evaluate_signal(*, request: SignalRequest, now: datetime) -> dict[str, Any]:
+def evaluate_signal(*, signal: Signal, signal_id: str | None, now: datetime) -> dict[str, Any]:
     """Run the guard chain on a signal and record it; a repeated signal_id returns the first answer."""
-    if request.signal_id and (seen := _stored_answer(request.signal_id)):
+    if signal_id and (seen := _stored_answer(signal_id)):
         return seen
     params = selectors.active_parameters()
     steps = build_steps(params)
     needs = tuple(dict.fromkeys(kind for step in steps for kind in step.needs))
-    intel = selectors.intel_for(symbol=request.symbol, params=params, kinds=needs)
-    signal_id = request.signal_id or f"sig-{uuid.uuid4().hex}"
+    intel = selectors.intel_for(symbol=signal.symbol, params=params, kinds=needs)
+    signal_id = signal_id or f"sig-{uuid.uuid4().hex}"
     try:
-        return _decide(signal_id, request, steps, intel, params, now)
+        return _decide(signal_id, signal, steps, intel, params, now)
     except IntegrityError:
         if stored := _stored_answer(signal_id):  # the same signal_id raced us: the first one wins
             return stored
-        if not (missing := selectors.missing_snapshots(intel)):
+        if not (missing := snapshots.missing_snapshots(intel)):
             raise
         # A cached snapshot this database does not hold (deleted, or another database's): forget
         # it and decide again with that input failed open, SNAPSHOT_MISSING (docs/decisions.md).
-        return _decide(signal_id, request, steps, selectors.without_snapshots(intel, missing), params, now)
+        return _decide(signal_id, signal, steps, snapshots.without_snapshots(intel, missing), params, now)
 
 
-def _decide(signal_id, request: SignalRequest, steps, intel: Intel, params: Params, now) -> dict[str, Any]:
-    outcome = run_chain(steps, request.to_signal(), intel, now)
-    answer = _answer(signal_id, request, outcome, params, intel)
+def _decide(signal_id, signal: Signal, steps, intel: Intel, params: Params, now) -> dict[str, Any]:
+    outcome = run_chain(steps, signal, intel, now)
+    answer = _answer(signal_id, signal, outcome, params, intel)
     with transaction.atomic():
-        _record(signal_id, request, outcome, intel, params, answer, now)
-    _log(signal_id, request, outcome, params)
+        _record(signal_id, signal, outcome, intel, params, answer, now)
+    _log(signal_id, signal, outcome, params)
     return answer
 
 
@@ -70,14 +56,12 @@ def _stored_answer(signal_id: str) -> dict[str, Any] | None:
     return Evaluation.objects.filter(signal_id=signal_id).values_list("response", flat=True).first()
 
 
-def _answer(
-    signal_id: str, request: SignalRequest, outcome: ChainResult, params: Params, intel: Intel
-) -> dict[str, Any]:
+def _answer(signal_id: str, signal: Signal, outcome: ChainResult, params: Params, intel: Intel) -> dict[str, Any]:
     return {
         "signal_id": signal_id,
         "allowed": outcome.allowed,
         "size_multiplier": float(outcome.size_multiplier),
-        "final_size": float(outcome.final_size(request.base_size)),
+        "final_size": float(outcome.final_size(signal.base_size)),
         "blocked_by": outcome.blocked_by,
         "reason": outcome.reason,
         "guards": [
@@ -94,18 +78,18 @@ def _labelled(result: GuardResult, intel: Intel) -> dict[str, Any]:
     return {**result.data, "source": sources.pop()} if len(sources) == 1 and result.data else dict(result.data)
 
 
-def _record(signal_id, request, outcome: ChainResult, intel: Intel, params: Params, answer, now) -> None:
+def _record(signal_id, signal, outcome: ChainResult, intel: Intel, params: Params, answer, now) -> None:
     whale = intel.readings.get(inputs.WHALE_FLOW)
     evaluation = Evaluation.objects.create(
         signal_id=signal_id,
-        symbol=request.symbol,
-        direction=request.direction,
-        strategy=request.strategy,
-        base_size=request.base_size,
-        price=request.price,
+        symbol=signal.symbol,
+        direction=signal.direction,
+        strategy=signal.strategy,
+        base_size=signal.base_size,
+        price=signal.price,
         allowed=outcome.allowed,
         size_multiplier=outcome.size_multiplier,
-        final_size=outcome.final_size(request.base_size),
+        final_size=outcome.final_size(signal.base_size),
         blocked_by=outcome.blocked_by or "",
         reason=outcome.reason,
         response=answer,
@@ -154,25 +138,25 @@ def _order_problem(params: Params) -> tuple[str, ...]:
     return (ORDER,) if params.problem(ORDER) else ()
 
 
-def _log(signal_id: str, request: SignalRequest, outcome: ChainResult, params: Params) -> None:
+def _log(signal_id: str, signal: Signal, outcome: ChainResult, params: Params) -> None:
     if problem := params.problem(ORDER):
         logger.warning(
             "guard_order unusable, the default order ran: %s",
             problem,
-            extra={"tag": LogTag.HYPERPARAM, "signal_id": signal_id, "symbol": request.symbol, "problem": problem},
+            extra={"tag": LogTag.HYPERPARAM, "signal_id": signal_id, "symbol": signal.symbol, "problem": problem},
         )
     for result in outcome.results:
         logger.info(
             "%s %s %s: %s",
             result.guard,
-            request.symbol,
+            signal.symbol,
             result.decision,
             result.reason,
             extra={
                 "tag": GUARD_LOG_TAGS.get(result.guard, "GUARD"),
                 "signal_id": signal_id,
-                "symbol": request.symbol,
-                "direction": str(request.direction),
+                "symbol": signal.symbol,
+                "direction": str(signal.direction),
                 "guard": result.guard,
                 "decision": str(result.decision),
                 "data": dict(result.data),

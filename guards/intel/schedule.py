@@ -21,8 +21,8 @@ from guards.domain import inputs
 
 HEADROOM = 0.5  # the schedule may use at most half of a source's budget; retries get the rest
 FETCH_TASK = "guards.fetch_input"
-PLANNED = "planned by guards.schedule: every {every} s"  # a row still so described follows the plan
-UNWATCHED = "disabled by guards.schedule: symbol no longer in WATCHED_SYMBOLS"
+PLANNED = "planned by guards.intel.schedule: every {every} s"  # a row still so described follows the plan
+UNWATCHED = "disabled by guards.intel.schedule: symbol no longer in WATCHED_SYMBOLS"
 
 # input kind -> (source, budget units per fetch). aggTrades pages are weight 20 each and a
 # fetch reads a few pages; klines (<=1500 rows) weigh 10.
