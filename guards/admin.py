@@ -15,16 +15,8 @@ from django_celery_beat import admin as beat_admin
 from django_celery_beat import models as beat_models
 
 from guards import models, parameters
-from guards.domain.params import (
-    CHOICE,
-    GUARD_ORDER,
-    SPECS,
-    WHALE_THRESHOLD,
-    ParameterSpec,
-    below_detail_floor,
-    below_replay_floor,
-    validate_value,
-)
+from guards.domain.params import SPECS, WHALE_THRESHOLD, below_detail_floor, below_replay_floor, validate_value
+from guards.domain.spec import CHOICE, GUARD_ORDER, ParameterSpec
 from guards.parameters import (
     ApprovalError,
     approve_version,

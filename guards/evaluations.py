@@ -122,7 +122,7 @@ def _sources(guard: str, intel: Intel) -> dict[str, Any]:
     from guards.domain.chain import GUARDS
 
     out = {}
-    for kind in GUARDS[guard].NEEDS:
+    for kind in GUARDS[guard].needs:
         reading = intel.readings.get(kind)
         if reading:
             out[kind] = {

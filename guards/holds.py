@@ -11,20 +11,13 @@ from django.db import transaction
 from guards import positions, selectors
 from guards.domain import inputs
 from guards.domain.clusters import top_clusters
-from guards.domain.hold import PROTECTIVE_EXITS, HeldPosition, HoldDecision, HoldParams, min_hold
+from guards.domain.hold import HOLD_PARAMETERS, PROTECTIVE_EXITS, HeldPosition, HoldDecision, HoldParams, min_hold
 from guards.domain.params import Params
 from guards.events import EventType, LogTag
 from guards.models import GuardEvent
 
 logger = logging.getLogger("guards.decisions")
-HOLD_PARAMS = (
-    "liq_magnet_hold_minutes",
-    "max_pain_hold_minutes",
-    "true_trend_hold_minutes",
-    "default_min_hold_minutes",
-    "max_pain_far_pct",
-    "cluster_window_pct",
-)
+HOLD_PARAMS = tuple(p.name for p in HOLD_PARAMETERS)
 
 
 def hold_params(params: Params) -> HoldParams:

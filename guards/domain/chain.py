@@ -9,7 +9,8 @@ from decimal import Decimal
 from functools import partial
 
 from guards.domain.params import Params, ttl_parameter
-from guards.domain.rules import fear_greed, taker_aggression, whale_intent
+from guards.domain.rules import CONTRACTS
+from guards.domain.spec import GuardContract
 from guards.domain.types import Decision, GuardResult, Intel, Signal
 
 Evaluate = Callable[[Signal, Intel], GuardResult]
@@ -23,44 +24,30 @@ class GuardStep:
     problem: str | None = None  # a parameter the rule needs is unusable: the step fails open with it
 
 
-# Registry: guard name -> (rule module, the parameter names it is bound with).
-GUARDS = {
-    taker_aggression.NAME: taker_aggression,
-    whale_intent.NAME: whale_intent,
-    fear_greed.NAME: fear_greed,
-}
-
-_RULE_PARAMS: dict[str, tuple[str, ...]] = {
-    taker_aggression.NAME: ("taker_min_share", "taker_window"),
-    whale_intent.NAME: ("whale_cvd_threshold_usd", "whale_window_minutes"),
-    fear_greed.NAME: ("fear_greed_cutoff", "fear_greed_multiplier"),
-}
+# Every guard on signals, by name (guards/domain/rules: one contract per module).
+GUARDS: dict[str, GuardContract] = {contract.name: contract for contract in CONTRACTS}
 # What each guard's events record: its rule's parameters and the TTLs that judged its data.
 GUARD_PARAMS: dict[str, tuple[str, ...]] = {
-    name: params + tuple(ttl_parameter(kind) for kind in GUARDS[name].NEEDS) for name, params in _RULE_PARAMS.items()
+    c.name: c.parameter_names + tuple(ttl_parameter(kind) for kind in c.needs) for c in CONTRACTS
 }
 
 
 def build_steps(params: Params) -> list[GuardStep]:
-    """The chain in the order of the `guard_order` parameter, each rule bound to its parameters.
+    """The chain in the order of the `guard_order` parameter, each rule bound to the parameters.
 
     An unusable `guard_order` reads as the default order (Params.raw); a rule whose own
     parameter is unusable becomes a step that fails open with that parameter's problem.
     """
-    bound = {
-        taker_aggression.NAME: partial(taker_aggression.evaluate, min_share=params.decimal("taker_min_share")),
-        whale_intent.NAME: whale_intent.evaluate,
-        fear_greed.NAME: partial(
-            fear_greed.evaluate,
-            cutoff=params.decimal("fear_greed_cutoff"),
-            multiplier=params.decimal("fear_greed_multiplier"),
-        ),
-    }
-    return [
-        GuardStep(name, GUARDS[name].NEEDS, bound[name], params.problem(*_RULE_PARAMS[name]))
-        for name in params.raw("guard_order")
-        if name in GUARDS
-    ]
+    return [_step(GUARDS[name], params) for name in params.raw("guard_order") if name in GUARDS]
+
+
+def _step(contract: GuardContract, params: Params) -> GuardStep:
+    problem = params.problem(*contract.parameter_names)
+    return GuardStep(contract.name, contract.needs, partial(_run, contract, params), problem)
+
+
+def _run(contract: GuardContract, params: Params, signal: Signal, intel: Intel) -> GuardResult:
+    return contract.evaluate(signal, intel, params)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,16 @@ TTL_SECONDS = {
     PRICE_BARS: 300,
 }
 
+# What an operator reads for each input (admin, parameter table).
+LABELS = {
+    WHALE_FLOW: "Whale and retail flow",
+    LIQUIDATION: "Liquidation heatmap",
+    FEAR_GREED: "Fear & Greed",
+    TAKER_FLOW: "Taker buy/sell",
+    MAX_PAIN: "Options max pain",
+    PRICE_BARS: "Minute prices",
+}
+
 # Fear & Greed is market-wide; every other input is per symbol.
 MARKET_WIDE = frozenset({FEAR_GREED})
 MARKET_WIDE_SYMBOL = "*"

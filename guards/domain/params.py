@@ -1,4 +1,5 @@
-"""Tunable parameters (SPEC §3, §4, §5.5): what each one means, its unit, range and default.
+"""Tunable parameters (SPEC §3, §4, §5.5): the table of every one, assembled from what the guards
+(guards/domain/rules), the hold rules (guards/domain/hold.py) and the inputs declare.
 
 Versions live in the database; this module says what a value may be. Every value is stored
 as a JSON number, a choice string or a list, never a number in quotes.
@@ -13,12 +14,16 @@ from typing import Any
 
 from guards.domain import inputs
 from guards.domain.cvd import LOWEST_CANDIDATE, detail_floor_cents, threshold_to_cents
+from guards.domain.hold import HOLD_PARAMETERS
+from guards.domain.rules import CONTRACTS
+from guards.domain.rules.taker_aggression import TAKER_WINDOWS
+from guards.domain.rules.whale_intent import WHALE_THRESHOLD
+from guards.domain.spec import GUARD_ORDER, INTEGER, ParameterSpec
 
-WHALE_THRESHOLD = "whale_cvd_threshold_usd"
-TAKER_WINDOWS = ("5m", "15m", "30m", "1h", "4h", "12h", "24h")
-GUARD_NAMES = ("TAKER_AGGRESSION", "WHALE_INTENT_FILTER", "FEAR_GREED_MULTIPLIER")
+__all__ = ["GUARD_NAMES", "SPECS", "DEFAULTS", "TAKER_WINDOWS", "WHALE_THRESHOLD", "Params", "ParamValue"]
 
-NUMBER, INTEGER, CHOICE, GUARD_ORDER = "number", "integer", "choice", "guard_order"
+GUARD_NAMES = tuple(c.name for c in CONTRACTS)
+ORDER = "guard_order"
 
 
 def ttl_parameter(kind: str) -> str:
@@ -26,103 +31,10 @@ def ttl_parameter(kind: str) -> str:
     return f"{kind}_ttl_seconds"
 
 
-@dataclass(frozen=True)
-class ParameterSpec:
-    """One tunable: the words an operator reads, and the values it may take."""
-
-    name: str
-    label: str
-    default: Any
-    kind: str = NUMBER
-    unit: str = ""
-    low: Decimal | None = None
-    high: Decimal | None = None
-    low_exclusive: bool = False
-    places: int | None = None  # decimals allowed (NUMBER)
-    choices: tuple[str, ...] = ()
-    help: str = ""
-
-    def validate(self, value: Any) -> Any:
-        """The value as stored (a JSON number, a choice or a list), or ValueError saying why."""
-        if self.kind == CHOICE:
-            if not isinstance(value, str) or value not in self.choices:
-                raise ValueError(f"must be one of {', '.join(self.choices)}")
-            return value
-        if self.kind == GUARD_ORDER:
-            return _guard_order(value)
-        return self._number(value)
-
-    def _number(self, value: Any) -> int | float:
-        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-            raise ValueError("must be a number")
-        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-        if not number.is_finite():
-            raise ValueError("must be a finite number")
-        if self.kind == INTEGER and number != number.to_integral_value():
-            raise ValueError("must be a whole number")
-        if self.low is not None and (number < self.low or (self.low_exclusive and number == self.low)):
-            raise ValueError(f"must be {'above' if self.low_exclusive else 'at least'} {_grouped(self.low)}")
-        if self.high is not None and number > self.high:
-            raise ValueError(f"must be at most {_grouped(self.high)}")
-        if self.places is not None and number.as_tuple().exponent < -self.places:  # type: ignore[operator]
-            if number != number.quantize(Decimal(1).scaleb(-self.places)):
-                raise ValueError(f"must have at most {self.places} decimals")
-        if number == number.to_integral_value():
-            return int(number)
-        as_float = float(number)
-        if Decimal(repr(as_float)) != number:
-            raise ValueError("has too many digits")
-        return as_float
-
-    def allowed(self) -> str:
-        """The allowed values in an operator's words, e.g. "above 0 and at most 1,000,000,000 USD"."""
-        if self.kind == CHOICE:
-            return "one of " + ", ".join(self.choices)
-        if self.kind == GUARD_ORDER:
-            return "distinct guards, in the order they run: " + ", ".join(GUARD_NAMES)
-        low = f"{'above' if self.low_exclusive else 'at least'} {_grouped(self.low)}"
-        steps = {INTEGER: " (whole numbers)", NUMBER: f" (up to {self.places} decimals)" if self.places else ""}
-        return f"{low} and at most {_grouped(self.high)}{self._unit()}{steps[self.kind]}"
-
-    def display(self, value: Any) -> str:
-        """A stored value as an operator reads it: 100,000 USD, 45 minutes, A → B → C."""
-        if value is None:
-            return "—"
-        if self.kind == GUARD_ORDER and isinstance(value, list):
-            return " → ".join(str(v) for v in value)
-        if self.kind in (NUMBER, INTEGER) and isinstance(value, (int, float)) and not isinstance(value, bool):
-            number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-            if number.is_finite():
-                return f"{_grouped(number)}{self._unit()}"
-        return str(value)
-
-    def _unit(self) -> str:
-        return "" if not self.unit else self.unit if self.unit.startswith("%") else " " + self.unit
-
-
-def _grouped(number: Decimal | None) -> str:
-    return format(number, ",f") if number is not None else ""
-
-
-def _guard_order(value: Any) -> list[str]:
-    if (
-        not isinstance(value, list)
-        or not value
-        or any(not isinstance(g, str) or g not in GUARD_NAMES for g in value)
-        or len(set(value)) != len(value)
-    ):
-        raise ValueError(f"must be a list of distinct guards from {', '.join(GUARD_NAMES)}")
-    return list(value)
-
-
-def _minutes(name: str, label: str, default: int, help: str) -> ParameterSpec:
-    return ParameterSpec(name, label, default, INTEGER, "minutes", Decimal(0), Decimal(1440), help=help)
-
-
-def _ttl(kind: str, label: str) -> ParameterSpec:
+def _ttl(kind: str) -> ParameterSpec:
     return ParameterSpec(
         ttl_parameter(kind),
-        f"{label}: cache life",
+        f"{inputs.LABELS[kind]}: cache life",
         inputs.TTL_SECONDS[kind],
         INTEGER,
         "seconds",
@@ -133,120 +45,24 @@ def _ttl(kind: str, label: str) -> ParameterSpec:
     )
 
 
-_INPUT_LABELS = {
-    inputs.WHALE_FLOW: "Whale and retail flow",
-    inputs.LIQUIDATION: "Liquidation heatmap",
-    inputs.FEAR_GREED: "Fear & Greed",
-    inputs.TAKER_FLOW: "Taker buy/sell",
-    inputs.MAX_PAIN: "Options max pain",
-    inputs.PRICE_BARS: "Minute prices",
-}
+_GUARD_ORDER = ParameterSpec(
+    ORDER,
+    "Guard order",
+    [c.name for c in CONTRACTS if c.default_position is not None],
+    GUARD_ORDER,
+    choices=GUARD_NAMES,
+    help="The guards that run on a signal, in order; the first block ends the chain.",
+)
 
 SPECS: dict[str, ParameterSpec] = {
     spec.name: spec
     for spec in (
-        ParameterSpec(
-            WHALE_THRESHOLD,
-            "Whale threshold",
-            100000,
-            NUMBER,
-            "USD",
-            Decimal(1),
-            Decimal(1_000_000_000),
-            places=2,
-            help="A taker order at or above this notional counts as a whale's.",
-        ),
-        ParameterSpec(
-            "whale_window_minutes",
-            "Whale flow window",
-            60,
-            INTEGER,
-            "minutes",
-            Decimal(1),
-            Decimal(1440),
-            help="How far back whale and retail CVD are summed.",
-        ),
-        ParameterSpec(
-            "taker_window",
-            "Taker flow window",
-            "1h",
-            CHOICE,
-            choices=TAKER_WINDOWS,
-            help="The range over which the taker buy share is measured.",
-        ),
-        ParameterSpec(
-            "taker_min_share",
-            "Taker minimum buy share",
-            0.4,
-            NUMBER,
-            "",
-            Decimal(0),
-            Decimal("0.5"),  # above 0.5 the LONG band (< share) and the SHORT band (> 1 - share) overlap
-            places=4,
-            help="A LONG is blocked when the taker buy share is below this, a SHORT when it is above 1 minus this.",
-        ),
-        ParameterSpec(
-            "fear_greed_cutoff",
-            "Fear & Greed cut-off",
-            80,
-            NUMBER,
-            "index points",
-            Decimal(0),
-            Decimal(100),
-            places=2,
-            help="Above this index value the size is cut by the multiplier.",
-        ),
-        ParameterSpec(
-            "fear_greed_multiplier",
-            "Fear & Greed size multiplier",
-            0.6,
-            NUMBER,
-            "× size",
-            Decimal(0),
-            Decimal(1),
-            low_exclusive=True,  # a size of 0 is a block, and this guard never blocks
-            places=4,
-            help="The size is multiplied by this when the index is above the cut-off.",
-        ),
-        ParameterSpec(
-            "cluster_window_pct",
-            "Liquidation cluster window",
-            3,
-            NUMBER,
-            "%",
-            Decimal(0),
-            Decimal(100),
-            low_exclusive=True,
-            places=2,
-            help="Only clusters within this distance of the price count.",
-        ),
-        _minutes("liq_magnet_hold_minutes", "Hold toward a liquidation cluster", 90, "TRUE_TREND moving to a cluster."),
-        _minutes("max_pain_hold_minutes", "Hold when max pain is far", 75, "TRUE_TREND with max pain far ahead."),
-        _minutes("true_trend_hold_minutes", "Standard TRUE_TREND hold", 45, "Every other TRUE_TREND position."),
-        _minutes("default_min_hold_minutes", "Hold for other strategies", 0, "Strategies other than TRUE_TREND."),
-        ParameterSpec(
-            "max_pain_far_pct",
-            "Max pain far distance",
-            5,
-            NUMBER,
-            "%",
-            Decimal(0),
-            Decimal(100),
-            low_exclusive=True,
-            places=2,
-            help="Max pain at least this far on the position's favourable side holds longer.",
-        ),
-        ParameterSpec(
-            "guard_order",
-            "Guard order",
-            list(GUARD_NAMES),
-            GUARD_ORDER,
-            help="The guards that run on a signal, in order; the first block ends the chain.",
-        ),
-        *(_ttl(kind, _INPUT_LABELS[kind]) for kind in inputs.TTL_SECONDS),
+        *(parameter for contract in CONTRACTS for parameter in contract.parameters),
+        _GUARD_ORDER,
+        *HOLD_PARAMETERS,
+        *(_ttl(kind) for kind in inputs.TTL_SECONDS),
     )
 }
-
 DEFAULTS: dict[str, Any] = {name: spec.default for name, spec in SPECS.items()}
 
 

@@ -1,22 +1,31 @@
-"""Version 1 of the input TTL parameters (SPEC §2 table, §5.5), active, with the SPEC values."""
+"""Version 1 of the input TTL parameters (SPEC §2 table, §5.5), active, with the SPEC values.
+
+Fixed values, never imported from live code: a migration means the same thing forever.
+"""
 
 from django.db import migrations
 
-from guards.domain.inputs import TTL_SECONDS
-from guards.domain.params import DEFAULTS, ttl_parameter
+SEEDS = {
+    "whale_flow_ttl_seconds": 300,
+    "liquidation_heatmap_ttl_seconds": 300,
+    "fear_greed_ttl_seconds": 600,
+    "taker_flow_ttl_seconds": 300,
+    "max_pain_ttl_seconds": 300,
+    "price_bars_ttl_seconds": 300,
+}
 
 
 def seed(apps, schema_editor):
     ParameterVersion = apps.get_model("guards", "ParameterVersion")
     ParameterChange = apps.get_model("guards", "ParameterChange")
-    for name in (ttl_parameter(kind) for kind in TTL_SECONDS):
+    for name, value in SEEDS.items():
         if ParameterVersion.objects.filter(parameter=name).exists():
             continue
         version = ParameterVersion.objects.create(
-            parameter=name, version=1, value=DEFAULTS[name], status="ACTIVE", origin="SEED", reason="Default value"
+            parameter=name, version=1, value=value, status="ACTIVE", origin="SEED", reason="Default value"
         )
         ParameterChange.objects.create(
-            parameter=name, version=version, action="SEEDED", new_value=DEFAULTS[name], reason="Default value"
+            parameter=name, version=version, action="SEEDED", new_value=value, reason="Default value"
         )
 
 

@@ -13,7 +13,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 from guards.domain import inputs
-from guards.domain.chain import _RULE_PARAMS, GUARDS
+from guards.domain.chain import GUARDS
 from guards.domain.cvd import FlowDetail, TakerOrder
 from guards.domain.params import DEFAULTS, ttl_parameter
 from guards.holds import HOLD_PARAMS
@@ -23,7 +23,7 @@ from guards.models import Evaluation, GuardEvent, MarketSnapshot, ParameterVersi
 
 EVALUATE, MIN_HOLD = "/api/v1/signals/evaluate", "/api/v1/positions/min-hold"
 TAKER, WHALE, FEAR_GREED = "TAKER_AGGRESSION", "WHALE_INTENT_FILTER", "FEAR_GREED_MULTIPLIER"
-GUARD_OF = {kind: name for name, rule in GUARDS.items() for kind in rule.NEEDS}  # input kind -> its guard
+GUARD_OF = {kind: name for name, rule in GUARDS.items() for kind in rule.needs}  # input kind -> its guard
 
 
 def store(kind, derived, raw=None):
@@ -253,7 +253,7 @@ HOLD_INPUTS = (inputs.LIQUIDATION, inputs.MAX_PAIN)
 
 def expected_effects(name):
     """(guard failing open, reason prefix) or None; and whether min-hold lists the problem."""
-    for guard, names in _RULE_PARAMS.items():
+    for guard, names in ((c.name, c.parameter_names) for c in GUARDS.values()):
         if name in names:
             return (guard, ""), False
     for kind in inputs.TTL_SECONDS:

@@ -4,12 +4,13 @@ from decimal import Decimal
 
 import pytest
 
+from guards.domain.params import Params, ParamValue
 from guards.domain.rules import taker_aggression
 from guards.domain.types import Decision
 
 from .builders import intel, signal
 
-MIN = Decimal("0.40")
+PARAMS = Params({"taker_min_share": ParamValue(0.4, 1)})
 
 
 @pytest.mark.parametrize(
@@ -26,7 +27,7 @@ MIN = Decimal("0.40")
     ],
 )
 def test_taker_aggression_table(direction, share, decision):
-    result = taker_aggression.evaluate(signal(direction), intel(taker_flow=Decimal(share)), min_share=MIN)
+    result = taker_aggression.evaluate(signal(direction), intel(taker_flow=Decimal(share)), PARAMS)
     assert result.decision is decision
     assert result.data["taker_buy_share"] == share
 
@@ -39,5 +40,5 @@ def test_taker_aggression_table(direction, share, decision):
     ],
 )
 def test_reason_shows_a_readable_share_that_never_contradicts_the_decision(share, shown):
-    result = taker_aggression.evaluate(signal("LONG"), intel(taker_flow=Decimal(share)), min_share=MIN)
+    result = taker_aggression.evaluate(signal("LONG"), intel(taker_flow=Decimal(share)), PARAMS)
     assert f"taker buy share {shown} " in result.reason

@@ -2,6 +2,7 @@
 
 import pytest
 
+from guards.domain.params import Params
 from guards.domain.rules import whale_intent
 from guards.domain.types import Decision
 
@@ -22,13 +23,13 @@ from .builders import intel, signal, whale_split
     ],
 )
 def test_whale_intent_table(direction, whale_cvd_usd, decision):
-    result = whale_intent.evaluate(signal(direction), intel(whale_flow=whale_split(whale_cvd_usd)))
+    result = whale_intent.evaluate(signal(direction), intel(whale_flow=whale_split(whale_cvd_usd)), Params({}))
     assert result.decision is decision
     assert result.guard == "WHALE_INTENT_FILTER"
 
 
 def test_whale_intent_reports_the_values_it_used():
-    result = whale_intent.evaluate(signal("LONG"), intel(whale_flow=whale_split(-250_000)))
+    result = whale_intent.evaluate(signal("LONG"), intel(whale_flow=whale_split(-250_000)), Params({}))
     assert result.data["whale_cvd_usd"] == "-250000.00"
     assert result.data["threshold_usd"] == "100000.00"
     assert "opposes LONG" in result.reason
