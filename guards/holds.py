@@ -13,6 +13,7 @@ from guards.domain import inputs
 from guards.domain.clusters import top_clusters
 from guards.domain.hold import HOLD_PARAMETERS, PROTECTIVE_EXITS, HeldPosition, HoldDecision, HoldParams, min_hold
 from guards.domain.params import Params
+from guards.domain.types import Decision, HoldReason
 from guards.events import EventType, LogTag
 from guards.models import GuardEvent
 
@@ -114,7 +115,7 @@ def _record(position, decision, clusters, max_pain, fail_open, params, answer, n
         GuardEvent(
             event_type=EventType.GUARD_FAIL_OPEN,
             guard="LIQ_MAGNET",
-            decision="fail_open",
+            decision=Decision.FAIL_OPEN,
             reason=p,
             symbol=position.symbol,
             position_id=position.position_id or "",
@@ -148,4 +149,6 @@ def _reason_text(decision: HoldDecision) -> str:
         return f"moving toward {c.side} liquidation cluster at {c.price} ({c.distance_pct:.2f}% away)"
     if decision.max_pain_distance_pct is not None:
         return f"options max pain {decision.max_pain_distance_pct:.2f}% away in the position's favour"
-    return {"TRUE_TREND": "standard TRUE_TREND hold", "DEFAULT": "strategy default hold"}[decision.reason]
+    return {HoldReason.TRUE_TREND: "standard TRUE_TREND hold", HoldReason.DEFAULT: "strategy default hold"}[
+        decision.reason
+    ]

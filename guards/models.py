@@ -8,14 +8,15 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from guards.domain.types import Direction, HoldReason
 from guards.events import DataOutcome, InputKind
 
 MONEY = {"max_digits": 24, "decimal_places": 8}
 
 
-class Direction(models.TextChoices):
-    LONG = "LONG"
-    SHORT = "SHORT"
+# The domain's vocabularies, as field choices (one definition each: guards/domain/types.py).
+DIRECTIONS = [(d.value, d.value.title()) for d in Direction]
+HOLD_REASONS = [(r.value, r.value) for r in HoldReason]
 
 
 class MarketSnapshot(models.Model):
@@ -221,7 +222,7 @@ class Evaluation(models.Model):
 
     signal_id = models.CharField(max_length=128, unique=True)
     symbol = models.CharField(max_length=20)
-    direction = models.CharField(max_length=5, choices=Direction.choices)
+    direction = models.CharField(max_length=5, choices=DIRECTIONS)
     strategy = models.CharField(max_length=64, blank=True)
     base_size = models.DecimalField(**MONEY)
     price = models.DecimalField(null=True, blank=True, **MONEY)
@@ -279,7 +280,7 @@ class Trade(models.Model):
     signal_id = models.CharField(max_length=128, blank=True)
     evaluation = models.ForeignKey(Evaluation, null=True, blank=True, on_delete=models.SET_NULL, related_name="trades")
     symbol = models.CharField(max_length=20)
-    direction = models.CharField(max_length=5, choices=Direction.choices)
+    direction = models.CharField(max_length=5, choices=DIRECTIONS)
     size = models.DecimalField(**MONEY)
     entry_price = models.DecimalField(**MONEY)
     exit_price = models.DecimalField(**MONEY)
@@ -300,7 +301,7 @@ class Position(models.Model):
 
     position_id = models.CharField(max_length=128, unique=True)
     symbol = models.CharField(max_length=20)
-    direction = models.CharField(max_length=5, choices=Direction.choices)
+    direction = models.CharField(max_length=5, choices=DIRECTIONS)
     strategy = models.CharField(max_length=64, blank=True)
     entry_price = models.DecimalField(**MONEY)
     current_price = models.DecimalField(**MONEY)

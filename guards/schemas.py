@@ -14,7 +14,7 @@ from pydantic_core import CoreSchema
 
 from guards.domain.hold import HeldPosition
 from guards.domain.pairs import normalise_pair
-from guards.domain.types import ClosedTrade, Direction, Signal
+from guards.domain.types import ClosedTrade, Decision, Direction, HoldReason, Signal
 
 # The rules below are published in the OpenAPI document as JSON Schema `pattern`s and applied by
 # the server as they are written, so a client's validator and the server refuse the same inputs.
@@ -127,7 +127,7 @@ def exact_amount(value: float) -> Decimal:
 
 class EvaluateIn(Schema):
     symbol: Symbol
-    direction: Literal["LONG", "SHORT"]
+    direction: Direction
     base_size: Price = Field(description="Position size before guards (USD)")
     strategy: Text | None = Field(default=None, max_length=64)
     price: Price | None = None
@@ -138,7 +138,7 @@ class EvaluateIn(Schema):
     def to_signal(self) -> Signal:
         """The domain's signal: one shape from the request to the guards."""
         price = exact_amount(self.price) if self.price is not None else None
-        return Signal(self.symbol, Direction(self.direction), exact_amount(self.base_size), self.strategy or "", price)
+        return Signal(self.symbol, self.direction, exact_amount(self.base_size), self.strategy or "", price)
 
     @field_validator("symbol", mode="before")
     @classmethod
@@ -152,7 +152,7 @@ class EvaluateIn(Schema):
 
 class GuardOut(Schema):
     guard: str
-    decision: Literal["allow", "block", "resize", "fail_open", "skipped"]
+    decision: Decision
     reason: str
     data: dict[str, Any]
 
@@ -190,7 +190,7 @@ class TradeIn(Schema):
     trade_id: Text = Field(min_length=1, max_length=128)
     signal_id: Text | None = Field(default=None, max_length=128)
     symbol: Symbol
-    direction: Literal["LONG", "SHORT"]
+    direction: Direction
     size: Price
     entry_price: Price
     exit_price: Price
@@ -206,7 +206,7 @@ class TradeIn(Schema):
     def to_trade(self) -> ClosedTrade:
         """The domain's closed trade: one shape from the report to the trade row."""
         amounts = {k: exact_amount(getattr(self, k)) for k in ("size", "entry_price", "exit_price", "pnl")}
-        return ClosedTrade(**{**self.dict(), **amounts, "direction": Direction(self.direction)})
+        return ClosedTrade(**{**self.dict(), **amounts, "direction": self.direction})
 
     @field_validator("closed_at")
     @classmethod
@@ -234,7 +234,7 @@ class TradeOut(Schema):
 
 class MinHoldIn(Schema):
     symbol: Symbol
-    direction: Literal["LONG", "SHORT"]
+    direction: Direction
     strategy: Text = Field(min_length=1, max_length=64)
     entry_price: Price
     current_price: Price
@@ -248,7 +248,7 @@ class MinHoldIn(Schema):
     def to_position(self) -> HeldPosition:
         """The domain's held position: one shape from the question to the hold rules."""
         return HeldPosition(
-            Direction(self.direction),
+            self.direction,
             self.strategy,
             exact_amount(self.entry_price),
             exact_amount(self.current_price),
@@ -261,13 +261,13 @@ class MinHoldIn(Schema):
 class ClusterOut(Schema):
     price: float
     distance_pct: float
-    side: Literal["SHORT", "LONG"]
+    side: Direction
     intensity: float
 
 
 class MinHoldOut(Schema):
     min_hold_seconds: int
-    reason: Literal["LIQ_CLUSTER", "MAX_PAIN_FAR", "TRUE_TREND", "DEFAULT"]
+    reason: HoldReason
     hold_until: datetime
     cluster: ClusterOut | None
     protective_exits_allowed: bool = True

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from guards.domain.numbers import MalformedPayload, to_decimal, to_millis
+from guards.domain.types import Direction
 
 PERCENTILE = Decimal("0.90")
 MIN_SHARE_OF_PEAK = Decimal("0.10")
@@ -44,7 +45,7 @@ class NearCluster:
     price: Decimal
     intensity: Decimal
     distance_pct: Decimal  # |price - reference| / reference x 100
-    side: str  # SHORT above the reference price, LONG below
+    side: Direction  # whose positions it liquidates: SHORT above the reference price, LONG below
 
 
 def parse_heatmap(data: Any) -> Heatmap:
@@ -128,7 +129,7 @@ def top_clusters(
     for cluster in clusters:
         distance = abs(cluster.price - price) / price * 100
         if distance <= window_pct:
-            side = "SHORT" if cluster.price >= price else "LONG"
+            side = Direction.SHORT if cluster.price >= price else Direction.LONG
             near.append(NearCluster(cluster.price, cluster.intensity, distance, side))
     return sorted(near, key=lambda c: (-c.intensity, c.distance_pct))[:n]
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from guards.domain.spec import NUMBER, ParameterSpec, minutes
-from guards.domain.types import Direction
+from guards.domain.types import Direction, HoldReason
 
 TRUE_TREND = "TRUE_TREND"
 PROTECTIVE_EXITS = (
@@ -60,7 +60,7 @@ class NearCluster(Protocol):
     price: Decimal
     intensity: Decimal
     distance_pct: Decimal
-    side: str
+    side: Direction  # whose positions the cluster liquidates: SHORT above the price, LONG below
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class HoldParams:
 @dataclass(frozen=True)
 class HoldDecision:
     minutes: int
-    reason: str  # LIQ_CLUSTER, MAX_PAIN_FAR, TRUE_TREND, DEFAULT
+    reason: HoldReason
     cluster: NearCluster | None = None
     max_pain_distance_pct: Decimal | None = None
 
@@ -135,11 +135,11 @@ def min_hold(
             and params.liq_magnet_minutes is not None
             and (cluster := cluster_ahead(position, top_clusters))
         ):
-            return HoldDecision(params.liq_magnet_minutes, "LIQ_CLUSTER", cluster)
+            return HoldDecision(params.liq_magnet_minutes, HoldReason.LIQ_CLUSTER, cluster)
         if max_pain_price is not None and params.max_pain_minutes is not None and params.max_pain_far_pct is not None:
             distance = max_pain_distance_pct(position, max_pain_price)
             if distance >= params.max_pain_far_pct:
-                return HoldDecision(params.max_pain_minutes, "MAX_PAIN_FAR", None, distance)
+                return HoldDecision(params.max_pain_minutes, HoldReason.MAX_PAIN_FAR, None, distance)
         if params.true_trend_minutes is not None:
-            return HoldDecision(params.true_trend_minutes, "TRUE_TREND")
-    return HoldDecision(params.default_minutes or 0, "DEFAULT")
+            return HoldDecision(params.true_trend_minutes, HoldReason.TRUE_TREND)
+    return HoldDecision(params.default_minutes or 0, HoldReason.DEFAULT)

@@ -17,6 +17,15 @@ class Direction(StrEnum):
     SHORT = "SHORT"
 
 
+class HoldReason(StrEnum):
+    """Why a position got its minimum hold (Magnet Target 2.0)."""  # SPEC §4
+
+    LIQ_CLUSTER = "LIQ_CLUSTER"
+    MAX_PAIN_FAR = "MAX_PAIN_FAR"
+    TRUE_TREND = "TRUE_TREND"
+    DEFAULT = "DEFAULT"
+
+
 class Decision(StrEnum):
     ALLOW = "allow"
     BLOCK = "block"
