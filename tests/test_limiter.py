@@ -1,5 +1,10 @@
 """The shared rate limiter (SPEC §2) on Redis and embedded: budgets, spacing, penalties, plans,
-and groups of OS processes judged by a server that logs arrivals on its own clock."""
+and groups of OS processes judged by a server that logs arrivals on its own clock.
+
+Spacing, windows and penalties run on a fake clock (FakeClock: time moves only when the limiter
+sleeps or the test says so), so their figures are exact and the tests instant; a few tests keep
+the real clocks (Redis's TIME, the boot-tagged monotonic clock, another OS process), and the
+multi-process runs at the end (marked slow) judge the real thing by a server's arrival log."""
 
 from __future__ import annotations
 
@@ -13,9 +18,9 @@ import time
 import pytest
 from django.conf import settings as django_settings
 
-from guards.marketdata import limiter as limiter_module
 from guards.marketdata.limiter import (
     KEY_PREFIX,
+    MAX_SLEEP_SECONDS,
     SAFETY_MARGIN_SECONDS,
     Budget,
     FileLimiter,
@@ -28,7 +33,30 @@ from tests.fakes.counting_server import max_calls_in_any_window, min_gap
 from tests.limiter_harness import ROOT, Group, format_summary, run_groups, summary, worker_env
 
 M = SAFETY_MARGIN_SECONDS
-EPS = 1e-6  # float rounding of clock arithmetic (60.05000000000001)
+EPS = 1e-6  # float rounding of clock arithmetic (60.05000000000001); Redis keeps microseconds
+START = 1000.0
+
+
+class FakeClock:
+    """Seconds that move only when the limiter sleeps or the test advances them."""
+
+    def __init__(self, start: float = START):
+        self.now = start
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def exactly(seconds: float):
+    return pytest.approx(seconds, abs=EPS)
 
 
 @pytest.fixture
@@ -50,20 +78,32 @@ def backend(request, settings, tmp_path, spec_budgets):
 
 
 @pytest.fixture
-def limiter(backend):
+def clock():
+    return FakeClock()
+
+
+def build(backend, settings, clock):
+    if backend == "redis":
+        return RedisLimiter(settings.REDIS_URL, clock=clock, sleep=clock.sleep)
+    return FileLimiter(settings.RATE_LIMIT_DIR, clock=clock, sleep=clock.sleep)
+
+
+@pytest.fixture
+def limiter(backend, settings, clock):
+    """The backend's limiter on the fake clock."""
+    return build(backend, settings, clock)
+
+
+@pytest.fixture
+def elsewhere(backend, settings, clock):
+    """A second limiter on the same shared state and clock, as another process would build it."""
+    return build(backend, settings, clock)
+
+
+@pytest.fixture
+def real_limiter(backend):
+    """The limiter every process uses: real clocks (Redis's TIME, this machine's monotonic clock)."""
     return get_limiter()
-
-
-@pytest.fixture
-def elsewhere(backend, settings):
-    """A second limiter on the same shared state, as another process would build it."""
-    return RedisLimiter(settings.REDIS_URL) if backend == "redis" else FileLimiter(settings.RATE_LIMIT_DIR)
-
-
-@pytest.fixture
-def short_window(monkeypatch):
-    """A 1 s window instead of 60 s, so window behaviour is seen in a second."""
-    monkeypatch.setattr(limiter_module, "WINDOW_SECONDS", 1.0)
 
 
 def busy_wait(limiter, source, weight=1, max_wait=0.0) -> float:
@@ -128,69 +168,83 @@ def test_with_redis_url_the_redis_limiter_is_used(settings, redis_url):
 # --- Budgets ---------------------------------------------------------------------------------------
 
 
-def test_spacing_runs_from_the_end_of_a_slow_call(limiter):
+def test_spacing_runs_from_the_end_of_a_slow_call(limiter, clock):
     limiter.acquire("coinglass", max_wait_seconds=0)
-    time.sleep(0.6)  # a call whose connection set-up was slow
+    clock.advance(0.6)  # a call whose connection set-up was slow
     limiter.finished("coinglass")
-    assert 2.5 < busy_wait(limiter, "coinglass") <= 2.5 + M + EPS  # from the answer, not from the start
+    assert busy_wait(limiter, "coinglass") == exactly(2.5 + M)  # from the answer (from the start: 1.95)
 
 
-def test_an_answer_in_another_process_spaces_every_process(limiter, elsewhere):
+def test_an_answer_in_another_process_spaces_every_process(limiter, elsewhere, clock):
     limiter.acquire("coinglass", max_wait_seconds=0)
-    time.sleep(0.3)
+    clock.advance(0.3)
     elsewhere.finished("coinglass")  # another process's answer arrives
     limiter.finished("binance")  # no spacing rule there: nothing to move
-    assert 2.5 < busy_wait(limiter, "coinglass") <= 2.5 + M + EPS
+    assert busy_wait(limiter, "coinglass") == exactly(2.5 + M)
     limiter.acquire("binance", max_wait_seconds=0)
 
 
-def test_binance_weight_budget(limiter, settings):
+def test_binance_weight_budget(limiter, settings, clock):
     settings.BINANCE_WEIGHT_PER_MINUTE = 100
     for _ in range(5):
         limiter.acquire("binance", weight=20, max_wait_seconds=0)
-    assert 60 - 1 < busy_wait(limiter, "binance", weight=20) <= 60 + M + EPS
-    assert busy_wait(limiter, "binance", weight=1) > 59  # even the lightest call
+    assert busy_wait(limiter, "binance", weight=20) == exactly(60 + M)
+    clock.advance(10)
+    assert busy_wait(limiter, "binance", weight=1) == exactly(50 + M)  # even the lightest call
     assert limiter.usage("binance")["used_last_60s"] == 100
     limiter.acquire("coinglass", max_wait_seconds=0)  # budgets are per source
 
 
-def test_weight_frees_up_when_the_oldest_calls_leave(limiter, settings, short_window):
+def test_weight_frees_up_when_the_oldest_calls_leave(limiter, settings, clock):
     settings.BINANCE_WEIGHT_PER_MINUTE = 3
     limiter.acquire("binance", weight=2)
-    started = time.monotonic()
-    time.sleep(0.3)
+    clock.advance(0.3)
     limiter.acquire("binance", weight=1)
-    limiter.acquire("binance", weight=2)  # needs the first (weight 2) to leave: 1 s + margin after it
-    assert 1.0 + M - 0.05 <= time.monotonic() - started <= 1.0 + M + 0.3
+    limiter.acquire("binance", weight=2)  # needs the first (weight 2) to leave: 60 s + margin after it
+    assert clock() - START == exactly(60 + M)
+    assert sum(clock.slept) == exactly(60 + M - 0.3) and max(clock.slept) == MAX_SLEEP_SECONDS  # in steps
+    assert limiter.usage("binance")["used_last_60s"] == 3  # the weight-1 call and the second weight 2
 
 
-def test_the_window_slides(limiter, settings, short_window):
-    """No 1 s window, wherever it starts, holds more than the budget; the budget is used."""
+def test_the_window_slides(limiter, settings, clock):
+    """No 60 s window, wherever it starts, holds more than the budget; the budget is used: five
+    calls at once, the next five as soon as the first leave the window (60 s + margin), and so on."""
     settings.BINANCE_WEIGHT_PER_MINUTE = 5
-    returned, end = [], time.monotonic() + 2.5
-    while time.monotonic() < end:
+    returned = []
+    while len(returned) < 15:
         limiter.acquire("binance")
-        returned.append(time.monotonic())
-    assert max_calls_in_any_window(returned, window=1.0) <= 5
-    assert len(returned) >= 15
+        returned.append(clock() - START)
+    assert returned == [exactly(at) for at in [0.0] * 5 + [60 + M] * 5 + [120 + 2 * M] * 5]
+    assert max_calls_in_any_window(returned, window=60.0) == 5
 
 
-def test_coinglass_min_interval(limiter):
+def test_coinglass_min_interval(limiter, clock):
     limiter.acquire("coinglass", max_wait_seconds=0)
-    first = time.monotonic()
-    assert 2.5 - 0.1 < busy_wait(limiter, "coinglass", max_wait=1) <= 2.5 + M
+    assert busy_wait(limiter, "coinglass", max_wait=1) == exactly(2.5 + M)
+    clock.advance(1.0)
+    assert busy_wait(limiter, "coinglass", max_wait=1) == exactly(1.5 + M)
     limiter.acquire("coinglass", max_wait_seconds=5)
-    assert time.monotonic() - first >= 2.5
+    assert clock() - START == exactly(2.5 + M)
     assert limiter.usage("coinglass")["min_interval_seconds"] == 2.5
 
 
-def test_max_wait_lets_a_caller_wait_that_long(limiter, settings):
+def test_max_wait_lets_a_caller_wait_that_long(limiter, settings, clock):
     settings.COINGLASS_MIN_INTERVAL_SECONDS = 0.3
     limiter.acquire("coinglass")
-    limiter.acquire("coinglass", max_wait_seconds=1)  # waits ~0.35 s, no LimiterBusy
-    busy = busy_wait(limiter, "coinglass", max_wait=0.1)
-    assert 0.2 < busy <= 0.3 + M
+    limiter.acquire("coinglass", max_wait_seconds=0.3 + M + 0.001)  # waits 0.35 s, no LimiterBusy
+    assert clock.slept == [exactly(0.3 + M)]
+    assert busy_wait(limiter, "coinglass", max_wait=0.3 + M - 0.001) == exactly(0.3 + M)  # just too short
+    assert clock.slept == [exactly(0.3 + M)]  # a refused caller does not wait at all
     assert limiter.usage("coinglass")["used_last_60s"] == 2  # a refused call reserves nothing
+
+
+def test_the_real_clocks_really_wait(real_limiter, settings):
+    """The clocks every process uses (no injection): a spacing is really slept."""
+    settings.COINGLASS_MIN_INTERVAL_SECONDS = 0.1
+    real_limiter.acquire("coinglass")
+    started = time.monotonic()
+    real_limiter.acquire("coinglass", max_wait_seconds=1)
+    assert 0.1 + M - 0.01 <= time.monotonic() - started < 1
 
 
 def test_unknown_sources_and_impossible_weights_are_refused(limiter, settings):
@@ -234,27 +288,30 @@ def test_threads_never_overbook(limiter, elsewhere, settings):
 # --- Penalties -------------------------------------------------------------------------------------
 
 
-def test_penalize_blocks_every_caller_of_that_source(limiter, elsewhere):
+def test_penalize_blocks_every_caller_of_that_source(limiter, elsewhere, clock):
     limiter.penalize("coinglass", 30)
-    assert 29 < busy_wait(limiter, "coinglass", max_wait=1) <= 30
-    assert 29 < busy_wait(elsewhere, "coinglass") <= 30
+    assert busy_wait(limiter, "coinglass", max_wait=1) == exactly(30)
+    assert busy_wait(elsewhere, "coinglass") == exactly(30)
+    clock.advance(1)
     limiter.penalize("coinglass", 5)  # a shorter penalty does not shorten the running one
-    assert busy_wait(elsewhere, "coinglass") > 29
-    until = elsewhere.usage("coinglass")["penalized_until"]
-    assert until == pytest.approx(time.time() + 30, abs=2)
+    assert busy_wait(elsewhere, "coinglass") == exactly(29)
+    limiter.penalize("coinglass", 40)  # a longer one does lengthen it
+    assert busy_wait(elsewhere, "coinglass") == exactly(40)
+    until = elsewhere.usage("coinglass")["penalized_until"]  # a Unix time for the dashboard
+    assert until == pytest.approx(time.time() + 40, abs=2)
     limiter.acquire("binance", max_wait_seconds=0)
     assert limiter.usage("binance")["penalized_until"] is None
 
 
-def test_penalty_ends_on_time(limiter):
+def test_penalty_ends_on_time(limiter, clock):
     limiter.penalize("binance", 0.3)
-    started = time.monotonic()
     limiter.acquire("binance", max_wait_seconds=2)
-    assert 0.25 <= time.monotonic() - started < 1.5
+    assert clock.slept == [exactly(0.3)]
+    assert limiter.usage("binance")["penalized_until"] is None
 
 
-def test_penalty_holds_in_another_os_process(backend, limiter, settings, tmp_path):
-    limiter.penalize("coinglass", 20)
+def test_penalty_holds_in_another_os_process(backend, real_limiter, settings, tmp_path):
+    real_limiter.penalize("coinglass", 20)
     code = (
         "import django; django.setup()\n"
         "from guards.marketdata.limiter import LimiterBusy, get_limiter\n"
@@ -307,14 +364,13 @@ def test_usage_of_an_unused_source(limiter):
 # --- Backend details -------------------------------------------------------------------------------
 
 
-def test_file_state_that_cannot_be_read_pauses_the_source_one_window(settings, tmp_path, spec_budgets):
-    settings.REDIS_URL = ""
-    settings.RATE_LIMIT_DIR = tmp_path
+def test_file_state_that_cannot_be_read_pauses_the_source_one_window(tmp_path, spec_budgets, clock):
     (tmp_path / "binance.json").write_text("{not json")
-    limiter = get_limiter()
-    assert 59 < busy_wait(limiter, "binance") <= 60 + M + EPS
-    assert 59 < busy_wait(limiter, "binance") <= 60 + M + EPS  # persisted, not re-derived each time
-    assert json.loads((tmp_path / "binance.json").read_text())["penalty"] > 0
+    limiter = FileLimiter(tmp_path, clock=clock, sleep=clock.sleep)
+    assert busy_wait(limiter, "binance") == exactly(60 + M)
+    clock.advance(1)
+    assert busy_wait(limiter, "binance") == exactly(59 + M)  # persisted, not re-derived each time
+    assert json.loads((tmp_path / "binance.json").read_text())["penalty"] == exactly(START + 60 + M)
 
 
 def test_file_state_from_another_boot_is_dropped_but_the_plan_kept(settings, tmp_path, spec_budgets):
@@ -343,6 +399,23 @@ def test_redis_keys_are_prefixed_and_expire(settings, redis_url, spec_budgets):
     assert client.pttl(limit) == -1  # the plan stays until changed
     seconds, micros = client.time()
     assert float(client.get(last)) == pytest.approx(seconds + micros / 1e6, abs=1)  # Redis's clock
+
+
+def test_an_injected_clock_replaces_redis_time_in_every_script(settings, redis_url, spec_budgets, clock):
+    import redis
+
+    limiter = RedisLimiter(redis_url, clock=clock, sleep=clock.sleep)
+    limiter.acquire("coinglass")
+    clock.advance(0.5)
+    limiter.finished("coinglass")
+    limiter.penalize("binance", 10)
+    client = redis.Redis.from_url(redis_url)
+    log, last, _, _ = RedisLimiter.keys("coinglass")
+    assert [score for _, score in client.zrange(log, 0, -1, withscores=True)] == [START]
+    assert float(client.get(last)) == START + 0.5
+    assert float(client.get(RedisLimiter.keys("binance")[2])) == START + 10.5
+    clock.advance(60 + M)  # the reservation leaves the window on the injected clock, not Redis's
+    assert limiter.usage("coinglass")["used_last_60s"] == 0
 
 
 # --- The acceptance test: OS processes for 65 s, judged by the server's log -----------------------

@@ -12,6 +12,10 @@ Backends, chosen from settings at every `get_limiter()` call:
   written under an exclusive `flock`, on the machine's monotonic clock; shared by every
   process of this machine (gunicorn workers, Celery prefork children, beat).
 
+Tests give a limiter its clock and its sleep (`clock=`, `sleep=`: a fake clock makes spacing,
+windows and penalties exact and instant); the Redis scripts then take `now` as an argument
+instead of reading `TIME`. `get_limiter()` always uses the real clocks.
+
 A reservation is stamped when the check passes, i.e. just before `acquire()` returns; the
 request reaches the server a little later, by a delay that varies from call to call. So the
 spacing and the window are both kept `SAFETY_MARGIN_SECONDS` longer than the budget says
@@ -145,8 +149,19 @@ def _usage(used: int, limit: int, budget: Budget, penalized_until: float | None,
     }
 
 
+Clock = Callable[[], float]  # seconds on a clock that never steps back
+Sleep = Callable[[float], None]
+
+
 class _Limiter:
     backend = ""
+
+    def __init__(self, clock: Clock | None = None, sleep: Sleep | None = None):
+        self.clock = clock  # None: the backend's own (file: this machine's monotonic clock; Redis: TIME)
+        self.sleep = sleep or time.sleep
+
+    def _monotonic(self) -> float:
+        return self.clock() if self.clock else time.monotonic()
 
     def acquire(self, source: str, weight: int = 1, max_wait_seconds: float | None = None) -> None:
         """Block until a call of `weight` is allowed for `source`, and reserve it.
@@ -157,11 +172,11 @@ class _Limiter:
         """
         budget = default_budget(source)
         _positive_int(weight, "weight")
-        deadline = None if max_wait_seconds is None else time.monotonic() + max_wait_seconds
+        deadline = None if max_wait_seconds is None else self._monotonic() + max_wait_seconds
         while (wait := self._try_reserve(source, weight, budget)) > 0:
-            if deadline is not None and time.monotonic() + wait > deadline:
+            if deadline is not None and self._monotonic() + wait > deadline:
                 raise LimiterBusy(wait, source)
-            time.sleep(min(wait, MAX_SLEEP_SECONDS))
+            self.sleep(min(wait, MAX_SLEEP_SECONDS))
 
     def _try_reserve(self, source: str, weight: int, budget: Budget) -> float:
         """Reserve now and return 0, or return the seconds to wait (nothing reserved)."""
@@ -213,9 +228,11 @@ class FileLimiter(_Limiter):
 
     backend = "file"
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, clock: Clock | None = None, sleep: Sleep | None = None):
+        super().__init__(clock, sleep)
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
+        self.clock_id = CLOCK_ID if clock is None else "injected"  # state of another clock is dropped
 
     def _locked(self, source: str, change: Callable[[dict, float], tuple]):
         """Run `change(state, now) -> (result, new_state or None)` under the source's lock."""
@@ -223,7 +240,7 @@ class FileLimiter(_Limiter):
         path = self.directory / f"{source}.json"
         with open(self.directory / f"{source}.lock", "a+") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-            now = _clock()
+            now = self.clock() if self.clock else _clock()
             result, new_state = change(self._load(path, now), now)
             if new_state is not None:
                 self._store(path, new_state)
@@ -236,23 +253,22 @@ class FileLimiter(_Limiter):
         tmp.write_text(json.dumps(state))
         os.replace(tmp, path)
 
-    @classmethod
-    def _load(cls, path: Path, now: float) -> dict:
+    def _load(self, path: Path, now: float) -> dict:
         """The state; fresh after a reboot (the plan limit is kept); fail-safe when unreadable."""
         try:
             state = json.loads(path.read_text())
             if not isinstance(state, dict):
                 raise ValueError("not a JSON object")
         except FileNotFoundError:
-            return {"clock": CLOCK_ID}
+            return {"clock": self.clock_id}
         except ValueError as exc:
             # Unknown past: pause the source one full window rather than risk a burst.
             logger.warning("rate-limit state %s unreadable (%s): pausing it one window", path, exc)
-            state = {"clock": CLOCK_ID, "penalty": now + window_seconds()}
-            cls._store(path, state)
+            state = {"clock": self.clock_id, "penalty": now + window_seconds()}
+            self._store(path, state)
             return state
-        if state.get("clock") != CLOCK_ID:
-            return {"clock": CLOCK_ID, "limit": state.get("limit")}
+        if state.get("clock") != self.clock_id:
+            return {"clock": self.clock_id, "limit": state.get("limit")}
         return state
 
     def _try_reserve(self, source: str, weight: int, budget: Budget) -> float:
@@ -300,11 +316,19 @@ class FileLimiter(_Limiter):
 
 # KEYS: 1 log (sorted set: member "<token>:<weight>", score = reserved at), 2 last reservation,
 # 3 penalty end, 4 plan limit. ARGV: 1 weight, 2 default limit, 3 spacing incl. margin (s),
-# 4 window incl. margin (s), 5 unique token. Returns "0" (reserved), "-1" (weight larger than
-# the limit: can never go) or the seconds to wait. Same algorithm as decide().
-_RESERVE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+# 4 window incl. margin (s), 5 unique token, 6 now (s; empty: Redis's TIME). Returns "0" (reserved),
+# "-1" (weight larger than the limit: can never go) or the seconds to wait. Same algorithm as decide().
+_NOW = """
+local function clock(arg)
+  if arg and arg ~= '' then return tonumber(arg) end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) + tonumber(t[2]) / 1000000
+end
+"""
+_RESERVE = (
+    _NOW
+    + """
+local now = clock(ARGV[6])
 local weight = tonumber(ARGV[1])
 local limit = tonumber(redis.call('GET', KEYS[4]) or ARGV[2])
 if weight > limit then return '-1' end
@@ -331,36 +355,43 @@ redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('SET', KEYS[2], stamp, 'PX', ttl)
 return '0'
 """
+)
 
-# KEYS: 1 penalty end. ARGV: 1 seconds. Keeps the later of the current and the new end.
-_PENALIZE = """
-local t = redis.call('TIME')
-local untl = tonumber(t[1]) + tonumber(t[2]) / 1000000 + tonumber(ARGV[1])
+# KEYS: 1 penalty end. ARGV: 1 seconds, 2 now. Keeps the later of the current and the new end.
+_PENALIZE = (
+    _NOW
+    + """
+local untl = clock(ARGV[2]) + tonumber(ARGV[1])
 if untl > tonumber(redis.call('GET', KEYS[1]) or '0') then
   redis.call('SET', KEYS[1], string.format('%.6f', untl), 'PX', math.ceil(tonumber(ARGV[1]) * 1000) + 1000)
 end
 return 1
 """
+)
 
-# KEYS: 1 last reservation. ARGV: 1 expiry (ms). Moves "last" to now (never back).
-_MARK_LAST = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+# KEYS: 1 last reservation. ARGV: 1 expiry (ms), 2 now. Moves "last" to now (never back).
+_MARK_LAST = (
+    _NOW
+    + """
+local now = clock(ARGV[2])
 if now > tonumber(redis.call('GET', KEYS[1]) or '0') then
   redis.call('SET', KEYS[1], string.format('%.6f', now), 'PX', tonumber(ARGV[1]))
 end
 return 1
 """
+)
 
-# KEYS as _RESERVE. ARGV: 1 window (s). Returns {used weight, plan limit or '', penalty end or '', now}.
-_USAGE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+# KEYS as _RESERVE. ARGV: 1 window (s), 2 now. Returns {used weight, plan limit or '', penalty end or '', now}.
+_USAGE = (
+    _NOW
+    + """
+local now = clock(ARGV[2])
 local entries = redis.call('ZRANGEBYSCORE', KEYS[1], string.format('(%.6f', now - tonumber(ARGV[1])), '+inf')
 local used = 0
 for i = 1, #entries do used = used + tonumber(string.match(entries[i], ':(%d+)$')) end
 return {tostring(used), redis.call('GET', KEYS[4]) or '', redis.call('GET', KEYS[3]) or '', string.format('%.6f', now)}
 """
+)
 
 
 class RedisLimiter(_Limiter):
@@ -372,14 +403,19 @@ class RedisLimiter(_Limiter):
 
     backend = "redis"
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, clock: Clock | None = None, sleep: Sleep | None = None):
         import redis
 
+        super().__init__(clock, sleep)
         self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30)
         self._reserve = self.redis.register_script(_RESERVE)
         self._penalize = self.redis.register_script(_PENALIZE)
         self._mark = self.redis.register_script(_MARK_LAST)
         self._usage = self.redis.register_script(_USAGE)
+
+    def _now(self) -> str:
+        """The injected clock's now for the scripts, or '' for Redis's own TIME."""
+        return repr(self.clock()) if self.clock else ""
 
     @staticmethod
     def keys(source: str) -> list[str]:
@@ -388,7 +424,7 @@ class RedisLimiter(_Limiter):
         return [f"{base}:log", f"{base}:last", f"{base}:penalty", f"{base}:limit"]
 
     def _try_reserve(self, source: str, weight: int, budget: Budget) -> float:
-        args = [weight, budget.per_minute, spacing_seconds(budget), window_seconds(), uuid.uuid4().hex]
+        args = [weight, budget.per_minute, spacing_seconds(budget), window_seconds(), uuid.uuid4().hex, self._now()]
         wait = float(self._reserve(keys=self.keys(source), args=args))
         if wait < 0:
             raise ValueError(f"{source}: weight {weight} exceeds the whole per-minute budget")
@@ -398,7 +434,7 @@ class RedisLimiter(_Limiter):
         default_budget(source)
         seconds = _check_penalty(seconds)
         if seconds > 0:
-            self._penalize(keys=[self.keys(source)[2]], args=[repr(seconds)])
+            self._penalize(keys=[self.keys(source)[2]], args=[repr(seconds), self._now()])
 
     def set_calls_per_minute(self, source: str, n: int) -> None:
         default_budget(source)
@@ -406,12 +442,15 @@ class RedisLimiter(_Limiter):
 
     def _mark_last(self, source: str) -> None:
         expiry_ms = math.ceil(max(window_seconds(), spacing_seconds(default_budget(source))) * 1000) + 1000
-        self._mark(keys=[self.keys(source)[1]], args=[expiry_ms])
+        self._mark(keys=[self.keys(source)[1]], args=[expiry_ms, self._now()])
 
     def usage(self, source: str) -> dict:
         budget = default_budget(source)
-        used, limit, penalty, now = (raw.decode() for raw in self._usage(keys=self.keys(source), args=[WINDOW_SECONDS]))
-        until = float(penalty) if penalty and float(penalty) > float(now) else None
+        args = [WINDOW_SECONDS, self._now()]
+        used, limit, penalty, now = (raw.decode() for raw in self._usage(keys=self.keys(source), args=args))
+        until = None
+        if penalty and float(penalty) > float(now):  # a Unix time: Redis's clock is one, an injected one need not be
+            until = float(penalty) if self.clock is None else time.time() + float(penalty) - float(now)
         return _usage(int(used), int(limit) if limit else budget.per_minute, budget, until, self.backend)
 
 
