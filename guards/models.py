@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -11,7 +12,7 @@ from django.db.models import Q
 from guards.domain.types import Direction, HoldReason
 from guards.events import DataOutcome, InputKind
 
-MONEY = {"max_digits": 24, "decimal_places": 8}
+MONEY: dict[str, Any] = {"max_digits": 24, "decimal_places": 8}
 
 
 # The domain's vocabularies, as field choices (one definition each: guards/domain/types.py).
@@ -212,7 +213,7 @@ class ParameterChange(models.Model):
         verbose_name = "parameter change"
 
     def __str__(self) -> str:
-        who = self.actor.get_username() if self.actor_id else "the system"
+        who = self.actor.get_username() if self.actor is not None else "the system"
         when = f"{self.created_at:%Y-%m-%d %H:%M:%S} UTC" if self.created_at else "not saved"
         return f"{when}: {self.parameter} v{self.version.version} {self.get_action_display().lower()} by {who}"
 

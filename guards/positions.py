@@ -25,6 +25,8 @@ def lock_position(position_id: str) -> None:
 
 def track_open_position(position: HeldPosition, decision: HoldDecision, answer: dict, now: datetime) -> None:
     """Keep the position as open with its latest answer, unless its trade was already reported."""
+    if position.position_id is None:  # an untracked question: nothing to keep
+        return
     lock_position(position.position_id)
     if Trade.objects.filter(trade_id=position.position_id).exists():
         return

@@ -125,8 +125,22 @@ def exact_amount(value: float) -> Decimal:
     return Decimal(str(value)).quantize(SMALLEST_AMOUNT)
 
 
-class EvaluateIn(Schema):
+class PairRequest(Schema):
+    """A request naming an exchange pair: read in any case, stored upper-case."""
+
     symbol: Symbol
+
+    @field_validator("symbol", mode="before")
+    @classmethod
+    def _symbol(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value  # pydantic names the type error
+        if not re.fullmatch(SYMBOL_PATTERN, value):
+            raise ValueError(f"must be an exchange pair name such as BTCUSDT (A-Z, 0-9), not {value!r}")
+        return normalise_pair(value)  # exchanges read pair names in any case; we store them upper-case
+
+
+class EvaluateIn(PairRequest):
     direction: Direction
     base_size: Price = Field(description="Position size before guards (USD)")
     strategy: Text | None = Field(default=None, max_length=64)
@@ -139,15 +153,6 @@ class EvaluateIn(Schema):
         """The domain's signal: one shape from the request to the guards."""
         price = exact_amount(self.price) if self.price is not None else None
         return Signal(self.symbol, self.direction, exact_amount(self.base_size), self.strategy or "", price)
-
-    @field_validator("symbol", mode="before")
-    @classmethod
-    def _symbol(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value  # pydantic names the type error
-        if not re.fullmatch(SYMBOL_PATTERN, value):
-            raise ValueError(f"must be an exchange pair name such as BTCUSDT (A-Z, 0-9), not {value!r}")
-        return normalise_pair(value)  # exchanges read pair names in any case; we store them upper-case
 
 
 class GuardOut(Schema):
@@ -186,7 +191,7 @@ class HealthOut(Schema):
     time: str
 
 
-class TradeIn(Schema):
+class TradeIn(PairRequest):
     trade_id: Text = Field(min_length=1, max_length=128)
     signal_id: Text | None = Field(default=None, max_length=128)
     symbol: Symbol
@@ -200,8 +205,6 @@ class TradeIn(Schema):
     pnl: Amount = Field(description="Realised P&L in USD")
 
     model_config = {"extra": "forbid"}
-
-    _symbol = field_validator("symbol", mode="before")(EvaluateIn._symbol.__func__)
 
     def to_trade(self) -> ClosedTrade:
         """The domain's closed trade: one shape from the report to the trade row."""
@@ -232,7 +235,7 @@ class TradeOut(Schema):
     linked_to_signal: bool
 
 
-class MinHoldIn(Schema):
+class MinHoldIn(PairRequest):
     symbol: Symbol
     direction: Direction
     strategy: Text = Field(min_length=1, max_length=64)
@@ -243,16 +246,14 @@ class MinHoldIn(Schema):
 
     model_config = {"extra": "forbid"}
 
-    _symbol = field_validator("symbol", mode="before")(EvaluateIn._symbol.__func__)
-
     def to_position(self) -> HeldPosition:
         """The domain's held position: one shape from the question to the hold rules."""
         return HeldPosition(
+            self.symbol,
             self.direction,
             self.strategy,
             exact_amount(self.entry_price),
             exact_amount(self.current_price),
-            self.symbol,
             self.opened_at,
             self.position_id,
         )

@@ -57,22 +57,29 @@ HOLD_PARAMETERS = (
 
 
 class NearCluster(Protocol):
-    price: Decimal
-    intensity: Decimal
-    distance_pct: Decimal
-    side: Direction  # whose positions the cluster liquidates: SHORT above the price, LONG below
+    @property
+    def price(self) -> Decimal: ...
+
+    @property
+    def intensity(self) -> Decimal: ...
+
+    @property
+    def distance_pct(self) -> Decimal: ...
+
+    @property
+    def side(self) -> Direction: ...  # whose positions the cluster liquidates: SHORT above the price, LONG below
 
 
 @dataclass(frozen=True)
 class HeldPosition:
     """An open position as the bot describes it when it asks how long to hold (SPEC §4)."""
 
+    symbol: str
     direction: Direction
     strategy: str
     entry_price: Decimal
     current_price: Decimal
-    symbol: str = ""
-    opened_at: datetime | None = None
+    opened_at: datetime
     position_id: str | None = None  # with an id the position is tracked as open until its trade
 
 

@@ -21,6 +21,7 @@ from guards.domain.numbers import coin_of
 from guards.domain.params import WHALE_THRESHOLD
 from guards.domain.sentiment import latest_fear_greed, nearest_max_pain, taker_buy_share
 from guards.marketdata import errors
+from guards.marketdata.sources import MarketData
 from guards.models import PriceBar, TradeCursor, WhaleFlowBucket
 
 MINUTE_MS = 60_000
@@ -58,7 +59,7 @@ class NewOrders:
     rewalked_from: datetime | None = None  # read by time from here: stored minutes from here are replaced
 
 
-def fetch_whale_flow(*, market, symbol: str, now: datetime) -> tuple[dict, dict]:
+def fetch_whale_flow(*, market: MarketData, symbol: str, now: datetime) -> tuple[dict, dict]:
     """Read new aggTrades since the cursor, store them as minute buckets, summarise the window."""
     params = selectors.active_parameters()
     threshold_cents = threshold_to_cents(params.decimal(WHALE_THRESHOLD))
@@ -133,7 +134,8 @@ def _cursor_usable(cursor: TradeCursor, symbol: str, source: str, window_start: 
 def _skip_backlog(symbol: str, resume_from: int | None) -> None:
     """The backlog is older than the whole window: drop the cursor so the next fetch reads the
     window by time. Nothing at or after the window start has been stored, so nothing counts twice."""
-    TradeCursor.objects.filter(symbol=symbol, resume_from=resume_from).delete()
+    if resume_from is not None:  # no cursor yet: nothing to drop
+        TradeCursor.objects.filter(symbol=symbol, resume_from=resume_from).delete()
 
 
 def _store_buckets(symbol, source, read: NewOrders, floor_cents, now) -> None:
@@ -206,7 +208,7 @@ def _minute_floor(moment: datetime) -> datetime:
 # --- Minute prices (klines) -------------------------------------------------------------------
 
 
-def fetch_price_bars(*, market, symbol: str, now: datetime) -> tuple[dict, dict]:
+def fetch_price_bars(*, market: MarketData, symbol: str, now: datetime) -> tuple[dict, dict]:
     """Fetch 1-minute bars since the last stored one (at most 1500) and upsert them in one query."""
     last = PriceBar.objects.filter(symbol=symbol).order_by("-open_time").first()
     start = last.open_time if last else now - timedelta(hours=6)
@@ -249,7 +251,7 @@ def _utc_ms(ms: int) -> datetime:
 # --- CoinGlass inputs -------------------------------------------------------------------------
 
 
-def fetch_liquidation(*, market, symbol: str, now: datetime) -> tuple[dict, dict]:
+def fetch_liquidation(*, market: MarketData, symbol: str, now: datetime) -> tuple[dict, dict]:
     """Every high-concentration cluster of the latest heatmap column, plus the top 2 at fetch time."""
     heatmap = parse_heatmap(market.heatmap(coin_of(symbol), HEATMAP_RANGE))
     clusters = find_clusters(heatmap)
@@ -275,14 +277,14 @@ def fetch_liquidation(*, market, symbol: str, now: datetime) -> tuple[dict, dict
     return derived, {"latest_column_levels": levels, "latest_candle_ms": heatmap.candle_times_ms[-1]}
 
 
-def fetch_fear_greed(*, market, symbol: str, now: datetime) -> tuple[dict, dict]:
+def fetch_fear_greed(*, market: MarketData, symbol: str, now: datetime) -> tuple[dict, dict]:
     reading = latest_fear_greed(market.fear_greed())
     at = datetime.fromtimestamp(reading.time_ms / 1000, tz=dt_timezone.utc)
     derived = {"value": str(reading.value), "time": at.isoformat(), **data_time_fields(inputs.FEAR_GREED, at, now)}
     return derived, {"latest": [reading.time_ms, str(reading.value)]}
 
 
-def fetch_taker_flow(*, market, symbol: str, now: datetime) -> tuple[dict, dict]:
+def fetch_taker_flow(*, market: MarketData, symbol: str, now: datetime) -> tuple[dict, dict]:
     window = selectors.active_parameters().raw("taker_window")
     data = market.taker_buy_sell(coin_of(symbol), window)
     share = taker_buy_share(data)
@@ -291,7 +293,7 @@ def fetch_taker_flow(*, market, symbol: str, now: datetime) -> tuple[dict, dict]
     return {"buy_share": str(share), "range": window}, raw  # exact: the guard compares it with a boundary
 
 
-def fetch_max_pain(*, market, symbol: str, now: datetime) -> tuple[dict, dict]:
+def fetch_max_pain(*, market: MarketData, symbol: str, now: datetime) -> tuple[dict, dict]:
     rows = market.max_pain(coin_of(symbol))
     nearest = nearest_max_pain(rows, today=now.date())
     raw = {

@@ -22,7 +22,7 @@ from guards.events import DataOutcome
 from guards.intel import fetchers, snapshots
 from guards.marketdata import errors
 from guards.marketdata.limiter import get_limiter
-from guards.marketdata.sources import get_market
+from guards.marketdata.sources import MarketData, get_market
 from guards.models import DataHealthEvent, InputAvailability, MarketSnapshot, SourcePlan
 
 logger = logging.getLogger("guards.intel.ingest")
@@ -125,7 +125,7 @@ def _typed(exc: Exception, symbol: str, kind: str) -> errors.MarketDataError:
     return errors.InternalError(f"internal error: {type(exc).__name__}")
 
 
-def _record_failure(market, symbol, kind, exc: errors.MarketDataError, started, now) -> tuple[str, str]:
+def _record_failure(market: MarketData, symbol, kind, exc: errors.MarketDataError, started, now) -> tuple[str, str]:
     """Failures are data: a health record, a plan mark or a limiter back-off; the snapshot stays."""
     outcome = _outcome_for(exc)
     if isinstance(exc, errors.PlanInsufficient):
@@ -150,8 +150,8 @@ def _known_not_in_plan(kind: str, now: datetime) -> bool:
     return InputAvailability.objects.filter(kind=kind, recheck_after__gt=now).exists()
 
 
-def _mark_not_in_plan(market, kind: str, now: datetime) -> None:
-    plan = SourcePlan.objects.filter(source=getattr(market, "plan_source", market.source)).first()
+def _mark_not_in_plan(market: MarketData, kind: str, now: datetime) -> None:
+    plan = SourcePlan.objects.filter(source=market.plan_source).first()
     InputAvailability.objects.update_or_create(
         kind=kind,
         defaults={
@@ -173,7 +173,7 @@ def _outcome_for(exc: errors.MarketDataError) -> str:
     return DataOutcome.FAILED
 
 
-def _record_health(market, symbol, kind, outcome, reason_code, detail, started, now) -> None:
+def _record_health(market: MarketData, symbol, kind, outcome, reason_code, detail, started, now) -> None:
     DataHealthEvent.objects.create(
         symbol=symbol,
         kind=kind,
@@ -189,7 +189,9 @@ def _record_health(market, symbol, kind, outcome, reason_code, detail, started, 
 # --- One pass over every input ------------------------------------------------------------------
 
 
-def fetch_one(*, kind: str, symbol: str, now: datetime, force: bool = False, market=None) -> tuple[str, str]:
+def fetch_one(
+    *, kind: str, symbol: str, now: datetime, force: bool = False, market: MarketData | None = None
+) -> tuple[str, str]:
     """Fetch one input for one symbol (or the market-wide one) as a recorded unit."""
     if kind not in fetchers.FETCHERS:
         raise ValueError(f"unknown input {kind!r}; known: {', '.join(fetchers.FETCHERS)}")
@@ -222,7 +224,7 @@ def fetch_intel(*, symbols: list[str], now: datetime, force: bool = False) -> Fe
 # --- The key's plan ---------------------------------------------------------------------------
 
 
-def refresh_plan(*, market, now: datetime, max_age: timedelta = PLAN_RECHECK) -> SourcePlan | None:
+def refresh_plan(*, market: MarketData, now: datetime, max_age: timedelta = PLAN_RECHECK) -> SourcePlan | None:
     """Learn the CoinGlass plan (subscription call) once a day; the limiter follows it (SPEC §2)."""
     plan = SourcePlan.objects.filter(source=market.plan_source).first()
     if plan and now - plan.checked_at < max_age:
@@ -253,12 +255,12 @@ def follow_plan_limit(source: str, calls_per_minute: int | None) -> None:
         get_limiter().set_calls_per_minute(source, calls_per_minute)
 
 
-def _learn_max_limit(market, now: datetime) -> None:
+def _learn_max_limit(market: MarketData, now: datetime) -> None:
     """API-KEY-MAX-LIMIT on an answer is the key's own per-minute allowance: the limiter and the
     stored plan follow it (once per run of fetches, when it is new to this run). The client
     only keeps a believable value (coinglass._max_limit), so this cannot fail on a bad header."""
-    limit = getattr(getattr(market, "coinglass", None), "last_max_limit", None)
-    if not limit or getattr(market, "applied_max_limit", None) == limit:
+    limit = market.reported_max_limit()
+    if not limit or market.applied_max_limit == limit:
         return
     market.applied_max_limit = limit
     SourcePlan.objects.update_or_create(

@@ -78,6 +78,9 @@ def default_budget(source: str) -> Budget:
     raise ValueError(f"no rate budget for source {source!r}; known: {', '.join(SOURCES)}")
 
 
+ScriptArg = str | int | float  # what a Lua script takes as ARGV
+
+
 def spacing_seconds(budget: Budget) -> float:
     """The spacing actually kept between two reservations: the setting plus the safety margin."""
     return budget.min_interval_seconds + SAFETY_MARGIN_SECONDS if budget.min_interval_seconds > 0 else 0.0
@@ -424,7 +427,14 @@ class RedisLimiter(_Limiter):
         return [f"{base}:log", f"{base}:last", f"{base}:penalty", f"{base}:limit"]
 
     def _try_reserve(self, source: str, weight: int, budget: Budget) -> float:
-        args = [weight, budget.per_minute, spacing_seconds(budget), window_seconds(), uuid.uuid4().hex, self._now()]
+        args: list[ScriptArg] = [
+            weight,
+            budget.per_minute,
+            spacing_seconds(budget),
+            window_seconds(),
+            uuid.uuid4().hex,
+            self._now(),
+        ]
         wait = float(self._reserve(keys=self.keys(source), args=args))
         if wait < 0:
             raise ValueError(f"{source}: weight {weight} exceeds the whole per-minute budget")
@@ -442,11 +452,12 @@ class RedisLimiter(_Limiter):
 
     def _mark_last(self, source: str) -> None:
         expiry_ms = math.ceil(max(window_seconds(), spacing_seconds(default_budget(source))) * 1000) + 1000
-        self._mark(keys=[self.keys(source)[1]], args=[expiry_ms, self._now()])
+        args: list[ScriptArg] = [expiry_ms, self._now()]
+        self._mark(keys=[self.keys(source)[1]], args=args)
 
     def usage(self, source: str) -> dict:
         budget = default_budget(source)
-        args = [WINDOW_SECONDS, self._now()]
+        args: list[ScriptArg] = [WINDOW_SECONDS, self._now()]
         used, limit, penalty, now = (raw.decode() for raw in self._usage(keys=self.keys(source), args=args))
         until = None
         if penalty and float(penalty) > float(now):  # a Unix time: Redis's clock is one, an injected one need not be

@@ -1,5 +1,6 @@
 """Magnet Target 2.0 (SPEC §4): 90 / 75 / 45 minutes in priority, default for other strategies."""
 
+from datetime import datetime, timezone
 from decimal import Decimal as D
 
 import pytest
@@ -9,10 +10,11 @@ from guards.domain.hold import HeldPosition, HoldParams, min_hold
 from guards.domain.types import Direction
 
 PARAMS = HoldParams()
+OPENED = datetime(2026, 11, 24, 10, tzinfo=timezone.utc)
 
 
 def position(direction="LONG", entry="100", current="100", strategy="TRUE_TREND"):
-    return HeldPosition(Direction(direction), strategy, D(entry), D(current))
+    return HeldPosition("BTCUSDT", Direction(direction), strategy, D(entry), D(current), OPENED)
 
 
 def cluster(price, current="100"):

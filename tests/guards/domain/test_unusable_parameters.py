@@ -1,5 +1,6 @@
 """An unusable parameter (missing or malformed) fails open what needs it, in plain Python (issue 7)."""
 
+from datetime import datetime, timezone
 from decimal import Decimal
 
 from guards.domain.chain import build_steps, run_chain
@@ -39,7 +40,9 @@ def test_an_unusable_guard_order_runs_the_default_order():
     assert all(s.problem is None for s in build_steps(params))
 
 
-TREND = HeldPosition(Direction.LONG, "TRUE_TREND", Decimal(100), Decimal(100))
+TREND = HeldPosition(
+    "BTCUSDT", Direction.LONG, "TRUE_TREND", Decimal(100), Decimal(100), datetime(2026, 11, 24, tzinfo=timezone.utc)
+)
 
 
 def test_hold_rules_with_an_unusable_parameter_are_passed_over():
