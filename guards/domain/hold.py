@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from guards.domain.spec import NUMBER, ParameterSpec, minutes
+from guards.domain.spec import minutes, percent
 from guards.domain.types import Direction, HoldReason
 
 TRUE_TREND = "TRUE_TREND"
@@ -25,33 +25,18 @@ PROTECTIVE_EXITS = (
 
 # The hold rules' tunables (SPEC §4, §5.5).
 HOLD_PARAMETERS = (
-    ParameterSpec(
-        "cluster_window_pct",
-        "Liquidation cluster window",
-        3,
-        NUMBER,
-        "%",
-        Decimal(0),
-        Decimal(100),
-        low_exclusive=True,
-        places=2,
-        help="Only clusters within this distance of the price count.",
+    percent(
+        "cluster_window_pct", "Liquidation cluster window", 3, "Only clusters within this distance of the price count."
     ),
     minutes("liq_magnet_hold_minutes", "Hold toward a liquidation cluster", 90, "TRUE_TREND moving to a cluster."),
     minutes("max_pain_hold_minutes", "Hold when max pain is far", 75, "TRUE_TREND with max pain far ahead."),
     minutes("true_trend_hold_minutes", "Standard TRUE_TREND hold", 45, "Every other TRUE_TREND position."),
     minutes("default_min_hold_minutes", "Hold for other strategies", 0, "Strategies other than TRUE_TREND."),
-    ParameterSpec(
+    percent(
         "max_pain_far_pct",
         "Max pain far distance",
         5,
-        NUMBER,
-        "%",
-        Decimal(0),
-        Decimal(100),
-        low_exclusive=True,
-        places=2,
-        help="Max pain at least this far on the position's favourable side holds longer.",
+        "Max pain at least this far on the position's favourable side holds longer.",
     ),
 )
 

@@ -110,6 +110,11 @@ def minutes(name: str, label: str, default: int, help: str) -> ParameterSpec:
     return ParameterSpec(name, label, default, INTEGER, "minutes", Decimal(0), Decimal(1440), help=help)
 
 
+def percent(name: str, label: str, default: int, help: str) -> ParameterSpec:
+    """A distance in % of the price: above 0, at most 100, two decimals."""
+    return ParameterSpec(name, label, default, NUMBER, "%", Decimal(0), Decimal(100), True, 2, help=help)
+
+
 @dataclass(frozen=True)
 class GuardContract:
     """A guard on signals (SPEC §3) as the chain knows it.

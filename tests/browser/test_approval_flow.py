@@ -42,6 +42,14 @@ def row(page, version: int):
     return page.locator("#result_list tbody tr", has=cell)
 
 
+def decide(page, live_server, version: int, action: str, reason: str) -> None:
+    """A row's button, then the confirmation page with the reason."""
+    page.goto(f"{live_server.url}{VERSIONS}")
+    row(page, version).locator(f"a.decide-{action}").click()
+    page.fill("#id_reason", reason)
+    page.click("#confirm-decision")
+
+
 def test_propose_refuse_own_approve_audit_and_roll_back(page, live_server, admin_login):
     person("alice", "proposer", "approver")  # a lead holding both roles: still never their own approver
     person("bob", "approver")
@@ -106,17 +114,11 @@ def test_propose_refuse_own_approve_audit_and_roll_back(page, live_server, admin
 
     # A rollback: "Propose again" on v1, then the normal approval by someone else.
     log_in_as(page, live_server, admin_login, "alice")
-    page.goto(f"{live_server.url}{VERSIONS}")
-    row(page, 1).locator("a.decide-propose_again").click()
-    page.fill("#id_reason", "v2 missed two good trends")
-    page.click("#confirm-decision")
+    decide(page, live_server, 1, "propose_again", "v2 missed two good trends")
     expect(page.locator(".messagelist")).to_contain_text("Proposed whale_cvd_threshold_usd v3 = 100,000 USD")
     shot(page, "8_proposed_again")
     log_in_as(page, live_server, admin_login, "bob")
-    page.goto(f"{live_server.url}{VERSIONS}")
-    row(page, 3).locator("a.decide-approve").click()
-    page.fill("#id_reason", "agreed, roll back")
-    page.click("#confirm-decision")
+    decide(page, live_server, 3, "approve", "agreed, roll back")
     expect(page.locator(".messagelist")).to_contain_text("is now 100,000 USD (v3)")
     shot(page, "9_rolled_back")
 
