@@ -51,7 +51,7 @@ def agg_trades(draw) -> list[AggTrade]:
     """aggTrades rows as Binance sends them: cent prices, 3-decimal quantities with a heavy tail,
     times in a few milliseconds only, so sweeps (same time and side) merge often."""
     rows = []
-    for agg_id in range(draw(st.integers(0, 40))):
+    for agg_id in range(draw(st.integers(0, 30))):
         price = Decimal(draw(st.integers(1, 15_000_000))) / 100  # $0.01 .. $150,000
         qty = Decimal(draw(heavy_tailed_cents(7))) / 1000  # 0 .. 10,000 contracts
         rows.append(AggTrade(agg_id, price, qty, draw(st.integers(0, 5)), draw(st.booleans())))
@@ -136,7 +136,7 @@ def test_the_stored_detail_replays_exactly_what_the_orders_say(case):
 
 
 @PROPERTY
-@given(st.lists(flow(), min_size=1, max_size=4), st.integers(0, 3))
+@given(st.lists(flow(), min_size=1, max_size=3), st.integers(0, 2))
 def test_summed_minutes_split_as_the_whole_window_does(minutes, pick):
     """combine() of per-minute details (each with its own floor) splits like one detail of every
     order, at any threshold at or above the highest floor."""
