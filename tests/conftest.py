@@ -7,6 +7,28 @@ import pytest
 from django.conf import settings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback"}
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--database-only",
+        action="store_true",
+        help="run only the tests that use the database (bin/test's second pass, on SQLite)",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """--database-only: a test that never touches the database gains nothing from a second pass."""
+    if not config.getoption("--database-only"):
+        return
+    keep, drop = [], []
+    for item in items:
+        uses_db = item.get_closest_marker("django_db") or DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        (keep if uses_db else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def _need(available: bool, what: str) -> None:
@@ -20,7 +42,12 @@ def _need(available: bool, what: str) -> None:
 
 @pytest.fixture
 def require_postgres():
-    _need(settings.DATABASES["default"]["ENGINE"].endswith("postgresql"), "PostgreSQL at 127.0.0.1:5432")
+    """For race and lock tests only (concurrent transactions, row locks): everything else runs on
+    SQLite too. A run on SQLite by choice (DATABASE_URL=sqlite://) skips them, even in CI."""
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    if not on_postgres and settings.DATABASE_CHOSEN:
+        pytest.skip("needs PostgreSQL: this run is on the database DATABASE_URL names")
+    _need(on_postgres, "PostgreSQL at 127.0.0.1:5432")
 
 
 @pytest.fixture

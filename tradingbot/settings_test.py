@@ -1,4 +1,8 @@
-"""Test settings: the real settings, pointed at PostgreSQL when it is there, made faster."""
+"""Test settings: the real settings, pointed at PostgreSQL when it is there, made faster.
+
+DATABASE_URL, when set, is the database the suite runs on: `DATABASE_URL=sqlite://` runs it on
+an in-memory SQLite database even where PostgreSQL is reachable (bin/test's second pass); the
+race and lock tests, which need PostgreSQL, then skip (`require_postgres`)."""
 
 import os
 import socket
@@ -15,6 +19,7 @@ def _reachable(host: str, port: int) -> bool:
 
 os.environ.setdefault("TRADINGBOT_VAR_DIR", tempfile.mkdtemp(prefix="tradingbot-test-"))
 os.environ.setdefault("MARKET_DATA", "simulated")
+DATABASE_CHOSEN = bool(os.environ.get("DATABASE_URL"))  # chosen by the caller, not found here
 POSTGRES_AVAILABLE = bool(os.environ.get("DATABASE_URL")) or _reachable("127.0.0.1", 5432)
 if not os.environ.get("DATABASE_URL") and POSTGRES_AVAILABLE:
     os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/test"
@@ -40,5 +45,7 @@ if "COINGLASS_CALLS_PER_MINUTE" not in os.environ:
 if "BINANCE_WEIGHT_PER_MINUTE" not in os.environ:
     BINANCE_WEIGHT_PER_MINUTE = 10_000_000
 
-# A test database of this run's own, so two suites on one PostgreSQL never drop each other's.
-DATABASES["default"]["TEST"] = {"NAME": f"test_tradingbot_{os.getpid()}"}  # noqa: F405
+# A test database of this run's own, so two suites on one PostgreSQL never drop each other's
+# (SQLite's test database is in memory, each run's own anyway).
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": f"test_tradingbot_{os.getpid()}"}  # noqa: F405

@@ -16,7 +16,7 @@ from guards.domain.types import Direction, Intel, Reading, Signal
 from guards.intel.snapshots import store_snapshot
 from guards.models import MarketSnapshot
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("require_postgres")]
+pytestmark = pytest.mark.django_db
 SITUATIONS = 1000
 
 

@@ -10,7 +10,7 @@ from guards.domain.cvd import FlowDetail, TakerOrder
 from guards.intel.snapshots import store_snapshot
 from guards.models import Evaluation, GuardEvent
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("require_postgres")]
+pytestmark = pytest.mark.django_db
 URL = "/api/v1/signals/evaluate"
 
 

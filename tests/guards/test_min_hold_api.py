@@ -9,7 +9,7 @@ from guards.domain import inputs
 from guards.intel.snapshots import store_snapshot
 from guards.models import GuardEvent, InputAvailability, Position
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("require_postgres")]
+pytestmark = pytest.mark.django_db
 URL = "/api/v1/positions/min-hold"
 
 

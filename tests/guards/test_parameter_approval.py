@@ -8,7 +8,7 @@ from django.utils import timezone
 from guards.models import ParameterChange, ParameterVersion
 from guards.parameters import ApprovalError, approve_version, propose_version
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("require_postgres")]
+pytestmark = pytest.mark.django_db
 ADMIN_URL = "/admin/guards/parameterversion/"
 WHALE = "whale_cvd_threshold_usd"
 

@@ -15,7 +15,7 @@ from schemathesis.checks import CHECKS, load_all_checks
 
 from guards.schemas import AwareDatetime
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("require_postgres"), pytest.mark.slow]
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 CONFIG = schemathesis.Config.from_dict(
     {

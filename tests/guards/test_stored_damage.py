@@ -221,13 +221,12 @@ def seeded_parameters(transactional_db):
 def delete_behind_the_caches_back(*snapshots):
     """As a database that never held them: no signal, the cache still names them."""
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM guards_marketsnapshot WHERE id = ANY(%s)", [[s.id for s in snapshots]])
+        marks = ", ".join(["%s"] * len(snapshots))
+        cursor.execute(f"DELETE FROM guards_marketsnapshot WHERE id IN ({marks})", [s.id for s in snapshots])
 
 
 @pytest.mark.django_db(transaction=True)
-def test_whale_snapshot_gone_behind_the_caches_back_fails_open_at_commit(
-    bot, require_postgres, seeded_parameters, market
-):
+def test_whale_snapshot_gone_behind_the_caches_back_fails_open_at_commit(bot, seeded_parameters, market):
     """The whale snapshot's foreign key fails at commit: the decision is taken again with the
     readings of every missing snapshot failed open, SNAPSHOT_MISSING, and their cache dropped."""
     delete_behind_the_caches_back(market[inputs.WHALE_FLOW], market[inputs.TAKER_FLOW])

@@ -6,7 +6,7 @@ import pytest
 
 from guards.models import Evaluation, Position, Trade
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("require_postgres")]
+pytestmark = pytest.mark.django_db
 URL = "/api/v1/trades"
 
 
