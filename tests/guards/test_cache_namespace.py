@@ -45,10 +45,15 @@ def test_keys_carry_the_cache_schema_version():
 
 
 def test_identity_is_read_once_per_process(django_assert_num_queries):
-    cache.get("warm-up")
+    cache_keys.forget_identity()  # as a fresh process
+    with django_assert_num_queries(3) as first:  # the read, inside a savepoint
+        cache.get("warm-up")
+    assert sum("guards_databaseidentity" in q["sql"] for q in first.captured_queries) == 1
+    identity = DatabaseIdentity.objects.get().uuid.hex
     with django_assert_num_queries(0):
-        for _ in range(10):
-            cache.get("intel:whale_flow:BTCUSDT")
+        keys = {cache.make_key("intel:whale_flow:BTCUSDT") for _ in range(10)}
+        assert [cache.get("intel:whale_flow:BTCUSDT") for _ in range(10)] == [None] * 10
+    assert len(keys) == 1 and identity in keys.pop()  # the identity read once is the one used
 
 
 def test_unmigrated_database_never_poisons_the_callers_transaction():

@@ -206,8 +206,8 @@ def test_taker_share_boundaries(bot, direction, share, allowed):
 
 def test_request_path_never_calls_a_market_data_api(bot, fake_coinglass, fake_binance):
     store_whale_flow([300_000])
-    bot(URL, {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1.0})
-    bot(
+    evaluated = bot(URL, {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1.0})
+    held = bot(
         "/api/v1/positions/min-hold",
         {
             "symbol": "BTCUSDT",
@@ -218,15 +218,35 @@ def test_request_path_never_calls_a_market_data_api(bot, fake_coinglass, fake_bi
             "opened_at": "2026-11-24T10:00:00Z",
         },
     )
+    assert (evaluated.status_code, held.status_code) == (200, 200)  # answered, from what is stored
+    assert evaluated.json()["guards"][1]["decision"] == "allow"  # the stored whale flow decided
     assert fake_coinglass.requests == [] and fake_binance.requests == []
 
 
-def test_evaluate_query_count_is_pinned(bot, django_assert_max_num_queries):
-    """Hot path: token, then one transaction with two inserts; parameters and intel come from the cache."""
-    store_whale_flow([300_000])
-    bot(URL, {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1.0})  # warms parameters and plan caches
-    with django_assert_max_num_queries(5):
-        bot(URL, {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1.0})
+def test_evaluate_query_count_is_pinned(bot, django_assert_num_queries):
+    """Hot path: token, then one transaction (begin, two inserts, commit), and with a signal_id one
+    lookup for a repeat; parameters and intel come from the cache, and the answer is the one the
+    database gave before they were cached."""
+    snapshot = store_whale_flow([300_000])
+    body = {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1.0}
+    cold = bot(URL, body).json()  # warms parameters and plan caches
+    with django_assert_num_queries(5):
+        response = bot(URL, body)
+    with django_assert_num_queries(6):
+        assert bot(URL, {**body, "signal_id": "named"}).json()["allowed"] is True
+    assert response.status_code == 200
+    hot = response.json()
+    assert {**hot, "signal_id": cold["signal_id"]} == cold
+    assert (hot["allowed"], hot["final_size"], hot["blocked_by"]) == (True, 1.0, None)
+    assert [(g["guard"], g["decision"]) for g in hot["guards"]] == [
+        ("TAKER_AGGRESSION", "fail_open"),
+        ("WHALE_INTENT_FILTER", "allow"),
+        ("FEAR_GREED_MULTIPLIER", "fail_open"),
+    ]
+    assert hot["guards"][1]["data"]["whale_cvd_usd"] == "300000.00"
+    recorded = Evaluation.objects.get(signal_id=hot["signal_id"])
+    assert recorded.allowed and recorded.whale_flow_snapshot_id == snapshot.id
+    assert GuardEvent.objects.filter(evaluation=recorded).count() == 3
 
 
 @pytest.mark.parametrize(
