@@ -108,9 +108,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_celery_beat",
-    "django_htmx",
     "ninja",  # serves the API docs' Swagger UI from our static files, not a CDN (works offline)
-    "template_partials",
     "guards",
     "optimizer",
     "dashboard",
@@ -126,7 +124,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "tradingbot.urls"
