@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 
 from guards import selectors
 from guards.domain import inputs
-from guards.domain.chain import GUARD_PARAMS, ChainResult, build_steps, run_chain
+from guards.domain.chain import GUARD_PARAMS, ChainResult, build_steps, replay_record, run_chain
 from guards.domain.params import WHALE_THRESHOLD, Params
 from guards.domain.types import Decision, GuardResult, Intel, Signal
 from guards.events import GUARD_LOG_TAGS, EventType, LogTag
@@ -47,7 +47,7 @@ def _decide(signal_id, signal: Signal, steps, intel: Intel, params: Params, now)
     outcome = run_chain(steps, signal, intel, now)
     answer = _answer(signal_id, signal, outcome, params, intel)
     with transaction.atomic():
-        _record(signal_id, signal, outcome, intel, params, answer, now)
+        _record(signal_id, signal, steps, outcome, intel, params, answer, now)
     _log(signal_id, signal, outcome, params)
     return answer
 
@@ -78,7 +78,7 @@ def _labelled(result: GuardResult, intel: Intel) -> dict[str, Any]:
     return {**result.data, "source": sources.pop()} if len(sources) == 1 and result.data else dict(result.data)
 
 
-def _record(signal_id, signal, outcome: ChainResult, intel: Intel, params: Params, answer, now) -> None:
+def _record(signal_id, signal, steps, outcome: ChainResult, intel: Intel, params: Params, answer, now) -> None:
     whale = intel.readings.get(inputs.WHALE_FLOW)
     evaluation = Evaluation.objects.create(
         signal_id=signal_id,
@@ -94,6 +94,7 @@ def _record(signal_id, signal, outcome: ChainResult, intel: Intel, params: Param
         reason=outcome.reason,
         response=answer,
         whale_flow_snapshot_id=whale.detail.get("snapshot_id") if whale else None,
+        replay=replay_record(steps, intel, params, now),
         evaluated_at=now,
     )
     GuardEvent.objects.bulk_create(

@@ -237,6 +237,8 @@ class Evaluation(models.Model):
     whale_flow_snapshot = models.ForeignKey(
         MarketSnapshot, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # What the chain read (guards.domain.chain.replay_record): replays the decision at other values.
+    replay = models.JSONField(default=dict, blank=True)
     shadow_pnl = models.DecimalField(null=True, blank=True, **MONEY)
     shadow_computed_at = models.DateTimeField(null=True, blank=True)
     evaluated_at = models.DateTimeField(db_index=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
+from typing import Any
 
 from guards.domain.params import Params, ttl_parameter
 from guards.domain.rules import CONTRACTS
@@ -72,6 +73,19 @@ class ChainResult:
 
     def final_size(self, base_size: Decimal) -> Decimal:
         return base_size * self.size_multiplier
+
+
+def replay_record(steps: Sequence[GuardStep], intel: Intel, params: Params, now: datetime) -> dict[str, Any]:
+    """Everything the chain read, JSON-ready, so a decision can be replayed exactly at other
+    parameter values (SPEC §5.2, §5.4): the order it ran, why each guard could not decide
+    (skipped guards included), the decimal inputs and every guard parameter with its version.
+    The whale flow is the evaluation's snapshot (its FlowDetail splits at any threshold)."""
+    return {
+        "guard_order": [step.name for step in steps],
+        "problems": {step.name: step.problem or intel.unusable(step.needs, now) for step in steps},
+        "values": {kind: str(r.value) for kind, r in intel.readings.items() if isinstance(r.value, Decimal)},
+        "parameters": params.stamp(*dict.fromkeys(p for step in steps for p in GUARD_PARAMS[step.name])),
+    }
 
 
 def run_chain(steps: Sequence[GuardStep], signal: Signal, intel: Intel, now: datetime) -> ChainResult:

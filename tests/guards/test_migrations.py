@@ -9,6 +9,14 @@ BEFORE = [("guards", "0005_database_identity")]
 AFTER = [("guards", "0006_roles_and_plain_values")]
 
 
+@pytest.fixture(autouse=True)
+def _back_to_the_latest_schema():
+    """Later tests need every migration applied, whatever this test left."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 def migrate(targets):
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
