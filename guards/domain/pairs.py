@@ -4,8 +4,6 @@ and the commands."""
 import re
 
 PAIR = re.compile(r"[A-Z0-9]{2,20}")
-# The same rule for any case and surrounding blanks, as JSON Schema states it for the API.
-PAIR_AS_SENT = r"^\s*[A-Za-z0-9]{2,20}\s*$"
 NOT_A_PAIR = "is not an exchange pair name such as BTCUSDT (A-Z, 0-9)"
 
 
