@@ -110,7 +110,14 @@ def desired_tasks() -> list[dict]:
         "offset_seconds": 30.0,
         "kwargs": {},
     }
-    return [*rows, plan_lookup]
+    effectiveness = {
+        "name": "guard effectiveness",
+        "task": "optimizer.run_effectiveness",
+        "every_seconds": 4 * 3600,  # SPEC §5.3: every 4 hours
+        "offset_seconds": 120.0,
+        "kwargs": {},
+    }
+    return [*rows, plan_lookup, effectiveness]
 
 
 def install_schedule(*, replace: bool = False) -> list[str]:

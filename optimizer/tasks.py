@@ -1,0 +1,20 @@
+"""Beat entry points of the learning loop; the work is in the services they call."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from optimizer import effectiveness
+
+logger = logging.getLogger("optimizer")
+
+
+@shared_task(name="optimizer.run_effectiveness", ignore_result=True, soft_time_limit=600)
+def run_effectiveness(days: int | None = None) -> int:
+    """Every 4 hours (SPEC §5.3): one report row per guard over the window; returns the run's id."""
+    run = effectiveness.run_effectiveness(now=timezone.now(), days=days)
+    logger.info("effectiveness run %s stored", run.pk, extra={"run_id": run.pk})
+    return run.pk
