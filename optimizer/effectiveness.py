@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from guards.domain.rules import CONTRACTS
 from guards.domain.types import Decision
@@ -32,9 +32,17 @@ def guard_effectiveness(*, window_start: datetime, window_end: datetime) -> list
     not evaluate); money and precision come from the blocked signals' shadow P&L (None: unknown).
     """
     names = [contract.name for contract in CONTRACTS]
+    rows = guard_figures_query(names=names, window_start=window_start, window_end=window_end)
+    found = {row["guard"]: row for row in rows}
+    return [_figures(name, found.get(name)) for name in names]
+
+
+def guard_figures_query(*, names: list[str], window_start: datetime, window_end: datetime) -> QuerySet:
+    """One row per guard with events in the window: GROUP BY guard, conditional COUNT/SUM, the
+    blocked signals' shadow P&L read through a join to their evaluation."""
     block = Q(decision=Decision.BLOCK)
     shadow = "evaluation__shadow_pnl"
-    rows = (
+    return (
         GuardEvent.objects.filter(guard__in=names, created_at__gte=window_start, created_at__lt=window_end)
         .values("guard")
         .order_by()
@@ -49,8 +57,6 @@ def guard_effectiveness(*, window_start: datetime, window_end: datetime) -> list
             gains_sum=Sum(shadow, filter=block & Q(**{f"{shadow}__gt": 0})),
         )
     )
-    found = {row["guard"]: row for row in rows}
-    return [_figures(name, found.get(name)) for name in names]
 
 
 def _figures(guard: str, row: dict | None) -> GuardEffectiveness:
