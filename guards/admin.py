@@ -81,8 +81,26 @@ class GuardEventInline(admin.TabularInline):
 
 @admin.register(models.Evaluation)
 class EvaluationAdmin(ReadOnlyAdmin):
-    list_display = ("evaluated_at", "signal_id", "symbol", "direction", "allowed", "blocked_by", "final_size")
-    list_filter = ("allowed", "blocked_by", "symbol", "direction")
+    list_display = (
+        "evaluated_at",
+        "signal_id",
+        "symbol",
+        "direction",
+        "allowed",
+        "blocked_by",
+        "final_size",
+        "shadow_status",
+        "shadow_pnl",
+    )
+    list_filter = ("allowed", "blocked_by", "symbol", "direction", "shadow_status")
+    readonly_fields = (
+        "shadow_status",
+        "shadow_size",
+        "shadow_entry_price",
+        "shadow_exit_price",
+        "shadow_pnl",
+        "shadow_computed_at",
+    )
     search_fields = ("signal_id",)
     date_hierarchy = "evaluated_at"
     inlines = [GuardEventInline]

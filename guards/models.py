@@ -221,6 +221,14 @@ class ParameterChange(models.Model):
 class Evaluation(models.Model):
     """One evaluated signal and the exact answer given for it (SPEC §3)."""
 
+    class ShadowStatus(models.TextChoices):
+        """Where a blocked signal's shadow outcome stands (SPEC §5.2, optimizer/shadow.py)."""
+
+        PENDING = "", "pending"
+        COMPUTED = "computed", "computed"
+        NO_PRICE_HISTORY = "no_price_history", "no price history"
+        UNSIZED = "unsized", "size unknown"
+
     signal_id = models.CharField(max_length=128, unique=True)
     symbol = models.CharField(max_length=20)
     direction = models.CharField(max_length=5, choices=DIRECTIONS)
@@ -239,6 +247,11 @@ class Evaluation(models.Model):
     )
     # What the chain read (guards.domain.chain.replay_record): replays the decision at other values.
     replay = models.JSONField(default=dict, blank=True)
+    # A blocked signal's shadow outcome (SPEC §5.2): held one standard hold, after fees and slippage.
+    shadow_status = models.CharField(max_length=20, blank=True, default="", choices=ShadowStatus.choices)
+    shadow_size = models.DecimalField(null=True, blank=True, **MONEY)  # USD notional the chain would have taken
+    shadow_entry_price = models.DecimalField(null=True, blank=True, **MONEY)
+    shadow_exit_price = models.DecimalField(null=True, blank=True, **MONEY)
     shadow_pnl = models.DecimalField(null=True, blank=True, **MONEY)
     shadow_computed_at = models.DateTimeField(null=True, blank=True)
     evaluated_at = models.DateTimeField(db_index=True)

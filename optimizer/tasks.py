@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from optimizer import effectiveness
+from optimizer import effectiveness, shadow
 
 logger = logging.getLogger("optimizer")
 
@@ -18,3 +18,12 @@ def run_effectiveness(days: int | None = None) -> int:
     run = effectiveness.run_effectiveness(now=timezone.now(), days=days)
     logger.info("effectiveness run %s stored", run.pk, extra={"run_id": run.pk})
     return run.pk
+
+
+@shared_task(name="optimizer.compute_shadow_outcomes", ignore_result=True, soft_time_limit=240)
+def compute_shadow_outcomes() -> dict[str, int]:
+    """Every 5 minutes (SPEC §5.2): blocked signals whose standard hold has passed get their shadow
+    outcome; the counts (computed, no_price_history, unsized, pending) are logged and returned."""
+    report = shadow.compute_shadow_outcomes(now=timezone.now())
+    logger.info("shadow outcomes computed", extra=report.log_fields())
+    return report.log_fields()

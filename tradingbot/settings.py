@@ -248,6 +248,13 @@ MARKET_DATA_MAX_WAIT_SECONDS = env_float("MARKET_DATA_MAX_WAIT_SECONDS", 75.0)
 BINANCE_AGGTRADES_MAX_PAGES = env_int("BINANCE_AGGTRADES_MAX_PAGES", 40)
 
 AUTO_APPROVE_OPTIMIZER = env_bool("AUTO_APPROVE_OPTIMIZER", False)
+# Shadow outcomes of blocked signals (SPEC §5.2, optimizer/shadow.py): costs per side, in basis
+# points of each notional (Binance USD-M futures taker fee 0.04%), and how long after the exit
+# a signal whose price history has not arrived yet waits before it is marked no_price_history.
+SHADOW_FEE_BPS = env_float("SHADOW_FEE_BPS", 4.0)
+SHADOW_SLIPPAGE_BPS = env_float("SHADOW_SLIPPAGE_BPS", 2.0)
+SHADOW_PRICE_WAIT_MINUTES = env_int("SHADOW_PRICE_WAIT_MINUTES", 30)
+SHADOW_BATCH_SIZE = env_int("SHADOW_BATCH_SIZE", 500)
 
 # --- i18n / time: everything is aware UTC ---
 LANGUAGE_CODE = "en-us"

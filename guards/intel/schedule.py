@@ -117,7 +117,14 @@ def desired_tasks() -> list[dict]:
         "offset_seconds": 120.0,
         "kwargs": {},
     }
-    return [*rows, plan_lookup, effectiveness]
+    shadow_outcomes = {
+        "name": "compute shadow outcomes",
+        "task": "optimizer.compute_shadow_outcomes",
+        "every_seconds": 300,  # */5 * * * *: blocked signals whose standard hold has passed (SPEC §5.2)
+        "offset_seconds": 45.0,
+        "kwargs": {},
+    }
+    return [*rows, plan_lookup, effectiveness, shadow_outcomes]
 
 
 def install_schedule(*, replace: bool = False) -> list[str]:
