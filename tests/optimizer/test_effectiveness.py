@@ -191,3 +191,20 @@ def test_the_task_stores_a_run_and_beat_runs_it_every_4_hours():
     assert row.enabled and row.interval.every == 4 * 3600 and row.interval.period == "seconds"
     assert json.loads(row.kwargs) == {}
     assert "optimizer.run_effectiveness" in app.tasks
+
+
+def test_runs_are_read_only_in_the_admin(client):
+    from django.contrib.auth import get_user_model
+
+    whale_blocks(NOW - timedelta(hours=1), "-3")
+    run = run_effectiveness(now=NOW)
+    client.force_login(get_user_model().objects.create_superuser("op", "op@example.com", "pw-op-1"))
+    for url in (
+        "/admin/optimizer/effectivenessrun/",
+        f"/admin/optimizer/effectivenessrun/{run.pk}/change/",
+        "/admin/optimizer/effectivenessreport/",
+    ):
+        page = client.get(url)
+        assert page.status_code == 200 and "SPEC" not in page.content.decode(), url
+    assert WHALE in client.get(f"/admin/optimizer/effectivenessrun/{run.pk}/change/").content.decode()
+    assert client.get("/admin/optimizer/effectivenessrun/add/").status_code == 403
