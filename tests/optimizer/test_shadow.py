@@ -13,7 +13,7 @@ from guards.domain import inputs
 from guards.intel.snapshots import store_snapshot
 from guards.models import Evaluation, ParameterVersion, PriceBar
 from optimizer import tasks
-from optimizer.shadow import ShadowReport, compute_shadow_outcomes
+from optimizer.shadow import ShadowReport, _shadow_batch, compute_shadow_outcomes, hold_history
 from tests.guards.test_evaluate_signal_api import store_whale_flow
 
 pytestmark = pytest.mark.django_db
@@ -224,3 +224,27 @@ def test_the_task_runs_the_service_and_beat_runs_it_every_five_minutes(bot):
     assert row.task == "optimizer.compute_shadow_outcomes" and row.enabled
     assert row.interval.every == 300 and row.interval.period == "seconds"
     assert json.loads(row.kwargs) == {}
+
+
+def test_a_row_another_worker_wrote_first_is_neither_overwritten_nor_counted(bot):
+    evaluation = blocked_long_resized(bot)
+    exit_at = evaluation.evaluated_at + HOLD
+    bar("BTCUSDT", exit_at, 101000)
+    bar("BTCUSDT", exit_at + MINUTE, 101000)
+    read_by_this_worker = list(Evaluation.objects.filter(pk=evaluation.pk))
+    assert compute_shadow_outcomes(now=exit_at + MINUTE).computed == 1  # the other worker
+
+    report = ShadowReport()
+    _shadow_batch(read_by_this_worker, history=hold_history(), now=exit_at + 2 * MINUTE, report=report)
+
+    assert report == ShadowReport()
+    assert Evaluation.objects.get(pk=evaluation.pk).shadow_computed_at == exit_at + MINUTE
+
+
+def test_a_signal_whose_size_cannot_be_known_is_marked_unsized_without_pnl(bot):
+    evaluation = blocked_long_resized(bot)
+    Evaluation.objects.filter(pk=evaluation.pk).update(replay={})  # as recorded before migration 0008
+
+    assert compute_shadow_outcomes(now=evaluation.evaluated_at + HOLD) == ShadowReport(unsized=1)
+    evaluation.refresh_from_db()
+    assert (evaluation.shadow_status, evaluation.shadow_size, evaluation.shadow_pnl) == ("unsized", None, None)
