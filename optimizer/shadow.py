@@ -127,7 +127,8 @@ def _shadow_batch(batch: list[Evaluation], *, history: HoldHistory, now: datetim
     wait = timedelta(minutes=settings.SHADOW_PRICE_WAIT_MINUTES)
     with transaction.atomic():
         for evaluation in batch:
-            detail = (details.get(evaluation.whale_flow_snapshot_id) or {}).get("detail")
+            raw = details.get(evaluation.whale_flow_snapshot_id)
+            detail = raw.get("detail") if isinstance(raw, dict) else None  # damaged: read as absent
             exit_at = exits[evaluation.id]
             fields = _outcome(evaluation, detail, exit_at, prices, waited=now >= exit_at + wait)
             if fields is None:
