@@ -255,6 +255,8 @@ SHADOW_FEE_BPS = env_float("SHADOW_FEE_BPS", 4.0)
 SHADOW_SLIPPAGE_BPS = env_float("SHADOW_SLIPPAGE_BPS", 2.0)
 SHADOW_PRICE_WAIT_MINUTES = env_int("SHADOW_PRICE_WAIT_MINUTES", 30)
 SHADOW_BATCH_SIZE = env_int("SHADOW_BATCH_SIZE", 500)
+# Guard effectiveness (SPEC §5.3, optimizer/effectiveness.py): the window each 4-hourly run covers.
+EFFECTIVENESS_WINDOW_DAYS = env_int("EFFECTIVENESS_WINDOW_DAYS", 7)
 
 # --- i18n / time: everything is aware UTC ---
 LANGUAGE_CODE = "en-us"
