@@ -1,29 +1,15 @@
 """Each evaluation keeps what the chain read, skipped guards included, so the optimizer can replay
 the decision exactly at other parameter values (SPEC §5.2, §5.4)."""
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
 from guards.domain import inputs
-from guards.intel.snapshots import store_snapshot
 from guards.models import Evaluation
 from tests.guards.test_evaluate_signal_api import store_whale_flow
+from tests.intel import store_input as store
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/signals/evaluate"
-
-
-def store(kind, derived, symbol="BTCUSDT"):
-    return store_snapshot(
-        symbol=symbol,
-        kind=kind,
-        source="simulated",
-        fetched_at=timezone.now() - timedelta(seconds=30),
-        derived=derived,
-        raw={},
-    )
 
 
 def test_a_blocked_signal_keeps_the_inputs_of_the_guards_it_skipped(bot):

@@ -18,24 +18,12 @@ from guards.domain.cvd import FlowDetail, TakerOrder
 from guards.domain.params import DEFAULTS, ttl_parameter
 from guards.holds import HOLD_PARAMS
 from guards.intel import snapshots
-from guards.intel.snapshots import store_snapshot
 from guards.models import Evaluation, GuardEvent, MarketSnapshot, ParameterVersion
+from tests.intel import store_input as store
 
 EVALUATE, MIN_HOLD = "/api/v1/signals/evaluate", "/api/v1/positions/min-hold"
 TAKER, WHALE, FEAR_GREED = "TAKER_AGGRESSION", "WHALE_INTENT_FILTER", "FEAR_GREED_MULTIPLIER"
 GUARD_OF = {kind: name for name, rule in GUARDS.items() for kind in rule.needs}  # input kind -> its guard
-
-
-def store(kind, derived, raw=None):
-    symbol = inputs.MARKET_WIDE_SYMBOL if kind in inputs.MARKET_WIDE else "BTCUSDT"
-    return store_snapshot(
-        symbol=symbol,
-        kind=kind,
-        source="simulated",
-        fetched_at=timezone.now() - timedelta(seconds=30),
-        derived=derived,
-        raw=raw or {},
-    )
 
 
 @pytest.fixture

@@ -7,30 +7,18 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from guards.domain import inputs
-from guards.intel.snapshots import store_snapshot
 from guards.models import Evaluation, ParameterVersion, PriceBar
 from optimizer import tasks
 from optimizer.shadow import ShadowReport, _shadow_batch, compute_shadow_outcomes, hold_history
 from tests.guards.test_evaluate_signal_api import store_whale_flow
+from tests.intel import store_input as store
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/signals/evaluate"
 HOLD = timedelta(minutes=45)  # the seeded true_trend_hold_minutes
 MINUTE = timedelta(minutes=1)
-
-
-def store(kind, derived, symbol="BTCUSDT"):
-    return store_snapshot(
-        symbol=symbol,
-        kind=kind,
-        source="simulated",
-        fetched_at=timezone.now() - timedelta(seconds=30),
-        derived=derived,
-        raw={},
-    )
 
 
 def bar(symbol, at, close):
