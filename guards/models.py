@@ -258,6 +258,9 @@ class Evaluation(models.Model):
 
     class Meta:
         ordering = ["-evaluated_at"]
+        indexes = [  # the shadow task's work list stays small however long the history grows
+            models.Index(fields=["id"], condition=Q(allowed=False, shadow_status=""), name="evaluation_shadow_pending")
+        ]
 
     def __str__(self) -> str:
         verdict = "allowed" if self.allowed else f"blocked by {self.blocked_by}"
