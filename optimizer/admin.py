@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from optimizer.models import EffectivenessReport, EffectivenessRun
+from optimizer.models import EffectivenessReport, EffectivenessRun, OptimizerRun
 
 REPORT_FIELDS = (
     "guard",
@@ -52,3 +52,32 @@ class EffectivenessReportAdmin(ReadOnly, admin.ModelAdmin):
     list_select_related = ("run",)
     readonly_fields = ("run", *REPORT_FIELDS)
     show_full_result_count = False
+
+
+RUN_FIELDS = (
+    "run_id",
+    "ran_at",
+    "parameter",
+    "active_value",
+    "active_version",
+    "window",
+    "decisions",
+    "compared",
+    "unreplayable",
+    "unpriced",
+    "candidates",
+    "best_value",
+    "improvement",
+    "proposal",
+    "proposal_version",
+    "reason",
+)
+
+
+@admin.register(OptimizerRun)
+class OptimizerRunAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ("ran_at", "parameter", "active_value", "best_value", "improvement", "proposal_version")
+    list_filter = ("parameter",)
+    readonly_fields = RUN_FIELDS
+    fields = RUN_FIELDS
+    date_hierarchy = "ran_at"

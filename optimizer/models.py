@@ -46,3 +46,35 @@ class EffectivenessReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.guard}: net {self.net_value} USD over {self.blocks} blocks"
+
+
+class OptimizerRun(models.Model):
+    """One optimizer run for one parameter (SPEC §5.4), stored whole: the window it replayed, the
+    candidate table, the decision and the proposal it filed (if any)."""
+
+    run_id = models.UUIDField(unique=True, editable=False)
+    ran_at = models.DateTimeField(db_index=True)
+    parameter = models.CharField(max_length=64)
+    active_value = models.JSONField(null=True)
+    active_version = models.PositiveIntegerField(null=True, blank=True)
+    window = models.JSONField(default=dict)  # {from, to, trades, blocked_signals}
+    candidates = models.JSONField(default=list)  # CandidateResult.to_json() rows, ascending by value
+    best_value = models.JSONField(null=True, blank=True)
+    improvement = models.DecimalField(**MONEY)
+    proposal = models.ForeignKey(
+        "guards.ParameterVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    proposal_version = models.PositiveIntegerField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    decisions = models.PositiveIntegerField(default=0)  # in the window
+    compared = models.PositiveIntegerField(default=0)  # compared by every candidate
+    unreplayable = models.PositiveIntegerField(default=0)  # most over the candidates
+    unpriced = models.PositiveIntegerField(default=0)  # most over the candidates
+
+    class Meta:
+        ordering = ["-ran_at", "-id"]
+        verbose_name = "optimizer run"
+
+    def __str__(self) -> str:
+        filed = f"proposed v{self.proposal_version}" if self.proposal_version else "no proposal"
+        return f"{self.parameter} at {self.ran_at:%Y-%m-%d %H:%M} UTC: {filed}"

@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from optimizer import effectiveness, shadow
+from optimizer import effectiveness, runs, shadow
 
 logger = logging.getLogger("optimizer")
 
@@ -27,3 +27,11 @@ def compute_shadow_outcomes() -> dict[str, int]:
     report = shadow.compute_shadow_outcomes(now=timezone.now())
     logger.info("shadow outcomes computed", extra=report.log_fields())
     return report.log_fields()
+
+
+@shared_task(name="optimizer.run_optimizer", ignore_result=True, soft_time_limit=1800)
+def run_optimizer() -> list[str]:
+    """Every 12 hours (SPEC §5.4): one stored run per replayable parameter, proposals filed when
+    worth one; returns the runs' ids."""
+    done = runs.run_optimizer(now=timezone.now())
+    return [str(run.run_id) for run in done]

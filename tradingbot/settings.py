@@ -248,6 +248,8 @@ MARKET_DATA_MAX_WAIT_SECONDS = env_float("MARKET_DATA_MAX_WAIT_SECONDS", 75.0)
 BINANCE_AGGTRADES_MAX_PAGES = env_int("BINANCE_AGGTRADES_MAX_PAGES", 40)
 
 AUTO_APPROVE_OPTIMIZER = env_bool("AUTO_APPROVE_OPTIMIZER", False)
+# The optimizer proposes only when its best candidate changes at least this many decisions (SPEC §5.4).
+OPTIMIZER_MIN_CHANGED_DECISIONS = env_int("OPTIMIZER_MIN_CHANGED_DECISIONS", 3)
 # Shadow outcomes of blocked signals (SPEC §5.2, optimizer/shadow.py): costs per side, in basis
 # points of each notional (Binance USD-M futures taker fee 0.04%), and how long after the exit
 # a signal whose price history has not arrived yet waits before it is marked no_price_history.

@@ -124,7 +124,14 @@ def desired_tasks() -> list[dict]:
         "offset_seconds": 45.0,
         "kwargs": {},
     }
-    return [*rows, plan_lookup, effectiveness, shadow_outcomes]
+    optimizer = {
+        "name": "optimizer run",
+        "task": "optimizer.run_optimizer",
+        "every_seconds": 12 * 3600,  # SPEC §5.4: every 12 hours
+        "offset_seconds": 600.0,
+        "kwargs": {},
+    }
+    return [*rows, plan_lookup, effectiveness, shadow_outcomes, optimizer]
 
 
 def install_schedule(*, replace: bool = False) -> list[str]:
