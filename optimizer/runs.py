@@ -24,7 +24,7 @@ from guards.domain.params import validate_value
 from guards.events import LogTag
 from guards.models import Evaluation, ParameterVersion, Trade
 from guards.parameters import approve_version, propose_version
-from optimizer.domain.candidates import CandidateTable, candidate_table, should_propose
+from optimizer.domain.candidates import CENT, CandidateTable, candidate_table, should_propose
 from optimizer.domain.replay import REPLAYABLE, RecordedDecision
 from optimizer.models import OptimizerRun
 
@@ -227,7 +227,7 @@ def to_json(run: OptimizerRun) -> dict[str, Any]:
         "unpriced": run.unpriced,
         "candidates": run.candidates,
         "best_value": run.best_value,
-        "improvement": str(run.improvement),
+        "improvement": str(run.improvement.quantize(CENT)),
         "proposal": run.proposal_version,
         "reason": run.reason,
     }
