@@ -8,6 +8,7 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
@@ -209,3 +210,35 @@ def test_export_writes_one_json_line_per_run(bot):
 def test_a_bad_since_is_a_clear_error(since):
     with pytest.raises(CommandError, match="not an ISO 8601 time"):
         call_command("export_optimizer_runs", "--since", since, stdout=StringIO())
+
+
+def test_the_window_loads_in_two_queries_and_counts_trades_without_their_signal(bot, django_assert_num_queries):
+    history(bot, blocked_pnl="30")
+    unlinked = {"trade_id": "t-x", "signal_id": "unknown", "symbol": "BTCUSDT", "direction": "LONG", "size": 1}
+    closed = timezone.now().isoformat()
+    bot(TRADES, unlinked | {"entry_price": 1, "exit_price": 1, "opened_at": closed, "closed_at": closed, "pnl": 0})
+
+    with django_assert_num_queries(2):
+        window = load_window(now=timezone.now())
+
+    assert (window.trades, window.unlinked_trades, window.blocked_signals) == (4, 1, 4)
+
+
+def test_a_blocked_signal_without_its_shadow_outcome_is_counted_unpriced(bot):
+    history(bot, blocked_pnl="30")
+    assert evaluate(bot, "pending", [-105_000])["allowed"] is False  # no shadow outcome yet
+
+    [run] = run_optimizer(now=timezone.now(), parameters=[WHALE])
+
+    assert run.unpriced == 1 and run.compared == 7 and run.decisions == 8
+
+
+def test_runs_are_read_only_in_the_admin(client, bot):
+    history(bot, blocked_pnl="30")
+    [run] = run_optimizer(now=timezone.now(), parameters=[WHALE])
+    client.force_login(get_user_model().objects.create_superuser("op", "op@example.com", "pw-op-1"))
+
+    assert client.get("/admin/optimizer/optimizerrun/").status_code == 200
+    page = client.get(f"/admin/optimizer/optimizerrun/{run.pk}/change/")
+    assert page.status_code == 200 and "110000.00" in page.content.decode()
+    assert client.get("/admin/optimizer/optimizerrun/add/").status_code == 403
