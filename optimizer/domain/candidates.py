@@ -225,5 +225,9 @@ def should_propose(
     return ProposalDecision(
         True,
         f"{gain} over {best.changed_decisions} changed decisions ({halves}; "
-        f"beats it in {best.bootstrap_win_share} of bootstrap resamples)",
+        f"beats it in {_percent(best.bootstrap_win_share)} of bootstrap resamples)",
     )
+
+
+def _percent(share: Decimal | None) -> str:
+    return "no" if share is None else f"{share * 100:.0f}%"

@@ -139,3 +139,10 @@ def test_the_roles_are_the_migrations_groups():
         "approver",
         "auditor",
     }
+
+
+@pytest.mark.parametrize("role", ["proposer", "approver", "auditor"])
+def test_every_role_reads_the_evidence_behind_a_proposal(client, role):
+    client.force_login(make_user(role))
+    for page in ("optimizerrun", "effectivenessrun", "effectivenessreport"):
+        assert client.get(f"/admin/optimizer/{page}/").status_code == 200, page
