@@ -10,6 +10,7 @@ budget belongs to the API key, whichever deployment spends it.
 from __future__ import annotations
 
 import hashlib
+import uuid
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 
@@ -50,12 +51,8 @@ def _location(alias: str) -> tuple[str, str, str]:
 def _read_identity(alias: str) -> str | None:
     from guards.models import DatabaseIdentity
 
-    connection = connections[alias]
-    try:
-        if connection.in_atomic_block:  # a savepoint: a missing table must not poison the caller's transaction
-            with transaction.atomic(using=alias):
-                found = DatabaseIdentity.objects.using(alias).values_list("uuid", flat=True).first()
-        else:
+    try:  # in its own (sub)transaction: a missing table must not poison the caller's transaction
+        with transaction.atomic(using=alias):
             found = DatabaseIdentity.objects.using(alias).values_list("uuid", flat=True).first()
     except DatabaseError:
         return None
@@ -64,8 +61,6 @@ def _read_identity(alias: str) -> str | None:
 
 def ensure_identity_after_migrate(sender, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
     """A flushed database (tests) gets a new identity, as a new database would; migrate's own row stays."""
-    import uuid
-
     from guards.models import DatabaseIdentity
 
     try:

@@ -11,15 +11,14 @@ from django.db import IntegrityError, transaction
 
 from guards import selectors
 from guards.domain import inputs
-from guards.domain.chain import GUARD_PARAMS, ChainResult, build_steps, replay_record, run_chain
-from guards.domain.params import WHALE_THRESHOLD, Params
+from guards.domain.chain import GUARD_PARAMS, GUARDS, ChainResult, build_steps, replay_record, run_chain
+from guards.domain.params import ORDER, WHALE_THRESHOLD, Params
 from guards.domain.types import Decision, GuardResult, Intel, Signal
 from guards.events import GUARD_LOG_TAGS, EventType, LogTag
 from guards.intel import snapshots
 from guards.models import Evaluation, GuardEvent
 
 logger = logging.getLogger("guards.decisions")
-ORDER = "guard_order"
 
 
 def evaluate_signal(*, signal: Signal, signal_id: str | None, now: datetime) -> dict[str, Any]:
@@ -120,8 +119,6 @@ def _event(evaluation, position: int, result: GuardResult, intel: Intel, params:
 
 def _sources(guard: str, intel: Intel) -> dict[str, Any]:
     """Which snapshot each input came from and when it was fetched, for the audit trail."""
-    from guards.domain.chain import GUARDS
-
     out = {}
     for kind in GUARDS[guard].needs:
         reading = intel.readings.get(kind)

@@ -27,21 +27,25 @@ READ_MODEL_TTL_SECONDS = 60
 
 def active_parameters() -> Params:
     """The active version of every parameter, each checked: a missing or malformed one is named
-    in `Params.problems` (PARAMETER_MISSING, PARAMETER_INVALID) and whatever needs it fails open."""
-    rows = cache.get(ACTIVE_PARAMETERS_KEY)
-    if not isinstance(rows, list) or not all(isinstance(r, tuple) and len(r) == 3 for r in rows):
-        rows = list(
-            ParameterVersion.objects.filter(status=ParameterVersion.Status.ACTIVE).values_list(
-                "parameter", "value", "version"
-            )
+    in `Params.problems` (PARAMETER_MISSING, PARAMETER_INVALID) and whatever needs it fails open.
+    Checked once when read from the table; the checked result is what the cache holds."""
+    params = cache.get(ACTIVE_PARAMETERS_KEY)
+    if not isinstance(params, Params):  # missing, or an entry this code did not write
+        rows = ParameterVersion.objects.filter(status=ParameterVersion.Status.ACTIVE).values_list(
+            "parameter", "value", "version"
         )
-        cache.set(ACTIVE_PARAMETERS_KEY, rows, READ_MODEL_TTL_SECONDS)
+        params = _checked(rows)
+        cache.set(ACTIVE_PARAMETERS_KEY, params, READ_MODEL_TTL_SECONDS)
+    return params
+
+
+def _checked(rows) -> Params:
     active, problems = {}, {name: f"PARAMETER_MISSING ({name})" for name in DEFAULTS}
     for name, value, version in rows:
         problems.pop(name, None)
         try:
             active[name] = ParamValue(validate_value(name, value), version)
-        except (ValueError, ArithmeticError, TypeError) as exc:
+        except ValueError as exc:  # validate_value answers any JSON value with a ValueError
             active[name] = ParamValue(value, version)
             problems[name] = f"PARAMETER_INVALID ({name}: {exc})"[:200]
     return Params(active, problems)

@@ -24,6 +24,7 @@ from guards.domain.params import validate_value
 from guards.events import LogTag
 from guards.models import Evaluation, ParameterVersion, Trade
 from guards.parameters import approve_version, propose_version
+from optimizer.decisions import recorded_decision
 from optimizer.domain.candidates import CENT, CandidateTable, candidate_table, should_propose
 from optimizer.domain.replay import REPLAYABLE, RecordedDecision
 from optimizer.models import OptimizerRun
@@ -94,21 +95,7 @@ def load_window(*, now: datetime, trades: int = WINDOW_TRADES) -> Window:
 
 def _decision(evaluation: Evaluation, pnl: Decimal | None, size: Decimal | None) -> RecordedDecision:
     snapshot = evaluation.whale_flow_snapshot
-    raw = snapshot.raw if snapshot is not None else None
-    return RecordedDecision.from_record(
-        evaluation_id=evaluation.pk,
-        direction=evaluation.direction,
-        base_size=evaluation.base_size,
-        allowed=evaluation.allowed,
-        blocked_by=evaluation.blocked_by,
-        size_multiplier=evaluation.size_multiplier,
-        evaluated_at=evaluation.evaluated_at,
-        replay=evaluation.replay,
-        flow_detail=raw.get("detail") if isinstance(raw, dict) else None,
-        pnl=pnl,
-        pnl_size=size,
-        symbol=evaluation.symbol,
-    )
+    return recorded_decision(evaluation, snapshot_raw=snapshot and snapshot.raw, pnl=pnl, pnl_size=size)
 
 
 def run_optimizer(*, now: datetime, parameters: Iterable[str] = PARAMETERS) -> list[OptimizerRun]:

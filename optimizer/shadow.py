@@ -23,8 +23,8 @@ from guards.domain.hold import TRUE_TREND
 from guards.domain.params import DEFAULTS, validate_value
 from guards.domain.types import Direction
 from guards.models import Evaluation, MarketSnapshot, ParameterVersion, PriceBar
+from optimizer.decisions import recorded_decision
 from optimizer.domain.fast_replay import unblocked_multiplier
-from optimizer.domain.replay import RecordedDecision
 
 TRUE_TREND_HOLD, DEFAULT_HOLD = "true_trend_hold_minutes", "default_min_hold_minutes"
 ONE_MINUTE = timedelta(minutes=1)
@@ -128,9 +128,8 @@ def _shadow_batch(batch: list[Evaluation], *, history: HoldHistory, now: datetim
     with transaction.atomic():
         for evaluation in batch:
             raw = details.get(evaluation.whale_flow_snapshot_id)
-            detail = raw.get("detail") if isinstance(raw, dict) else None  # damaged: read as absent
             exit_at = exits[evaluation.id]
-            fields = _outcome(evaluation, detail, exit_at, prices, waited=now >= exit_at + wait)
+            fields = _outcome(evaluation, raw, exit_at, prices, waited=now >= exit_at + wait)
             if fields is None:
                 report.pending += 1
             elif Evaluation.objects.filter(id=evaluation.id, shadow_status=Status.PENDING).update(
@@ -145,10 +144,10 @@ def _hold(evaluation: Evaluation, history: HoldHistory) -> timedelta:
 
 
 def _outcome(
-    evaluation: Evaluation, detail: Any, exit_at: datetime, prices: PriceHistory, *, waited: bool
+    evaluation: Evaluation, snapshot_raw: Any, exit_at: datetime, prices: PriceHistory, *, waited: bool
 ) -> dict[str, Any] | None:
     """The fields to write, or None while the price history may still arrive."""
-    size = shadow_size(evaluation, detail)
+    size = shadow_size(evaluation, snapshot_raw)
     if size is None:
         return {"shadow_status": Status.UNSIZED}
     if not prices.reached(evaluation.symbol, exit_at):
@@ -167,21 +166,10 @@ def _outcome(
     }
 
 
-def shadow_size(evaluation: Evaluation, detail: Any) -> Decimal | None:
+def shadow_size(evaluation: Evaluation, snapshot_raw: Any) -> Decimal | None:
     """USD notional the chain would have taken had no guard blocked: base size × every resize at
     the recorded values (fast_replay.unblocked_multiplier), to 8 decimals; None when unknown."""
-    decision = RecordedDecision.from_record(
-        evaluation_id=evaluation.id,
-        direction=evaluation.direction,
-        base_size=evaluation.base_size,
-        allowed=evaluation.allowed,
-        blocked_by=evaluation.blocked_by,
-        size_multiplier=evaluation.size_multiplier,
-        evaluated_at=evaluation.evaluated_at,
-        replay=evaluation.replay,
-        flow_detail=detail,
-        symbol=evaluation.symbol,
-    )
+    decision = recorded_decision(evaluation, snapshot_raw=snapshot_raw)
     multiplier = None if decision.damage else unblocked_multiplier(decision)
     return None if multiplier is None else (decision.base_size * multiplier).quantize(MONEY_STEP, ROUND_HALF_EVEN)
 

@@ -49,46 +49,31 @@ class FetchReport:
         return {"fetches": [{"symbol": s, "kind": k, "outcome": o, "reason": r} for s, k, o, r in self.outcomes]}
 
 
-def is_fresh(symbol: str, kind: str, now: datetime) -> bool:
-    """Judged on what this database holds (its latest snapshot, one indexed query), never on the
-    cache: a fresh database always fetches, whatever a shared cache remembers."""
-    fetched_at = (
-        MarketSnapshot.objects.filter(symbol=symbol, kind=kind)
-        .order_by("-fetched_at")
-        .values_list("fetched_at", flat=True)
-        .first()
-    )
-    if fetched_at is None:
-        return False
-    age = (now - fetched_at).total_seconds()
-    return age < selectors.active_parameters().ttl_seconds(kind) * FRESH_SHARE_OF_TTL
-
-
-def definitive_answer(symbol: str, kind: str, now: datetime) -> str | None:
-    """The reason code of a definitive answer this database recorded for (symbol, kind) within
-    the freshness share of its TTL (the latest health record, one indexed query), or None."""
+def remembered(symbol: str, kind: str, now: datetime) -> tuple[str, str] | None:
+    """What this database already knows about the input inside the freshness share of its TTL,
+    so the fetch spends no budget (SPEC §2): a fresh snapshot (cached), or a source's definitive
+    answer such as an unsupported symbol (not_supported). Judged on this database, never on a
+    shared cache: a fresh database always fetches."""
+    since = now - timedelta(seconds=selectors.active_parameters().ttl_seconds(kind) * FRESH_SHARE_OF_TTL)
+    if MarketSnapshot.objects.filter(symbol=symbol, kind=kind, fetched_at__gt=since).exists():
+        return DataOutcome.CACHED, ""
     latest = (
-        DataHealthEvent.objects.filter(kind=kind, symbol=symbol)
+        DataHealthEvent.objects.filter(kind=kind, symbol=symbol, created_at__gt=since)
         .order_by("-created_at")
-        .values_list("reason_code", "created_at")
+        .values_list("reason_code", flat=True)
         .first()
     )
-    if latest is None or latest[0] not in DEFINITIVE_REASONS:
-        return None
-    ttl = selectors.active_parameters().ttl_seconds(kind)
-    return latest[0] if (now - latest[1]).total_seconds() < ttl * FRESH_SHARE_OF_TTL else None
+    return (NOT_SUPPORTED, latest) if latest in DEFINITIVE_REASONS else None
 
 
 def run_fetch(
     *, market, symbol: str, kind: str, now: datetime, fetch: Callable[[], tuple[dict, dict]], force: bool = False
 ) -> tuple[str, str]:
     """Run one input's fetch as a recorded unit: cached / ok / failed / rate_limited / not_in_plan."""
-    if not force and is_fresh(symbol, kind, now):
-        return DataOutcome.CACHED, ""
+    if not force and (known := remembered(symbol, kind, now)):
+        return known
     if not force and _known_not_in_plan(kind, now):
         return DataOutcome.NOT_IN_PLAN, "NOT_IN_PLAN"
-    if not force and (remembered := definitive_answer(symbol, kind, now)):
-        return NOT_SUPPORTED, remembered
     started = time.monotonic()
     try:
         derived, raw = fetch()

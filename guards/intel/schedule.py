@@ -91,6 +91,15 @@ def active_ttl_seconds() -> dict[str, int]:
     return {kind: params.ttl_seconds(kind) for kind in inputs.TTL_SECONDS}
 
 
+# Rows that do not depend on the watched symbols: name, task, every (seconds), start offset (seconds).
+FIXED_ROWS = (
+    ("refresh CoinGlass plan", "guards.refresh_plan", 3600, 30.0),  # asks at most daily (hourly after a failure)
+    ("guard effectiveness", "optimizer.run_effectiveness", 4 * 3600, 120.0),  # SPEC §5.3
+    ("compute shadow outcomes", "optimizer.compute_shadow_outcomes", 300, 45.0),  # SPEC §5.2
+    ("optimizer run", "optimizer.run_optimizer", 12 * 3600, 600.0),  # SPEC §5.4
+)
+
+
 def desired_tasks() -> list[dict]:
     """Every beat row this project wants: name, task, interval seconds, start offset, kwargs."""
     rows = [
@@ -103,35 +112,11 @@ def desired_tasks() -> list[dict]:
         }
         for p in plan_fetches(settings.WATCHED_SYMBOLS, active_ttl_seconds())
     ]
-    plan_lookup = {
-        "name": "refresh CoinGlass plan",
-        "task": "guards.refresh_plan",
-        "every_seconds": 3600,  # the task asks at most daily (hourly after a failure)
-        "offset_seconds": 30.0,
-        "kwargs": {},
-    }
-    effectiveness = {
-        "name": "guard effectiveness",
-        "task": "optimizer.run_effectiveness",
-        "every_seconds": 4 * 3600,  # SPEC §5.3: every 4 hours
-        "offset_seconds": 120.0,
-        "kwargs": {},
-    }
-    shadow_outcomes = {
-        "name": "compute shadow outcomes",
-        "task": "optimizer.compute_shadow_outcomes",
-        "every_seconds": 300,  # */5 * * * *: blocked signals whose standard hold has passed (SPEC §5.2)
-        "offset_seconds": 45.0,
-        "kwargs": {},
-    }
-    optimizer = {
-        "name": "optimizer run",
-        "task": "optimizer.run_optimizer",
-        "every_seconds": 12 * 3600,  # SPEC §5.4: every 12 hours
-        "offset_seconds": 600.0,
-        "kwargs": {},
-    }
-    return [*rows, plan_lookup, effectiveness, shadow_outcomes, optimizer]
+    fixed = [
+        {"name": name, "task": task, "every_seconds": every, "offset_seconds": offset, "kwargs": {}}
+        for name, task, every, offset in FIXED_ROWS
+    ]
+    return [*rows, *fixed]
 
 
 def install_schedule(*, replace: bool = False) -> list[str]:
