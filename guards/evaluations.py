@@ -44,9 +44,10 @@ def evaluate_signal(*, signal: Signal, signal_id: str | None, now: datetime) -> 
 
 def _decide(signal_id, signal: Signal, steps, intel: Intel, params: Params, now) -> dict[str, Any]:
     outcome = run_chain(steps, signal, intel, now)
-    answer = _answer(signal_id, signal, outcome, params, intel)
+    sources = {r.guard: _sources(r.guard, intel) for r in outcome.results}  # the answer and the events show them
+    answer = _answer(signal_id, signal, outcome, params, sources)
     with transaction.atomic():
-        _record(signal_id, signal, steps, outcome, intel, params, answer, now)
+        _record(signal_id, signal, steps, outcome, intel, params, answer, sources, now)
     _log(signal_id, signal, outcome, params)
     return answer
 
@@ -55,7 +56,7 @@ def _stored_answer(signal_id: str) -> dict[str, Any] | None:
     return Evaluation.objects.filter(signal_id=signal_id).values_list("response", flat=True).first()
 
 
-def _answer(signal_id: str, signal: Signal, outcome: ChainResult, params: Params, intel: Intel) -> dict[str, Any]:
+def _answer(signal_id: str, signal: Signal, outcome: ChainResult, params: Params, sources) -> dict[str, Any]:
     return {
         "signal_id": signal_id,
         "allowed": outcome.allowed,
@@ -64,20 +65,20 @@ def _answer(signal_id: str, signal: Signal, outcome: ChainResult, params: Params
         "blocked_by": outcome.blocked_by,
         "reason": outcome.reason,
         "guards": [
-            {"guard": r.guard, "decision": str(r.decision), "reason": r.reason, "data": _labelled(r, intel)}
+            {"guard": r.guard, "decision": str(r.decision), "reason": r.reason, "data": _labelled(r, sources[r.guard])}
             for r in outcome.results
         ],
         "thresholds": params.stamp(WHALE_THRESHOLD),
     }
 
 
-def _labelled(result: GuardResult, intel: Intel) -> dict[str, Any]:
+def _labelled(result: GuardResult, sources: dict[str, Any]) -> dict[str, Any]:
     """The guard's data, with where it came from: simulated data says so wherever it is shown."""
-    sources = {i["source"] for i in _sources(result.guard, intel).values() if i["source"]}
-    return {**result.data, "source": sources.pop()} if len(sources) == 1 and result.data else dict(result.data)
+    names = {i["source"] for i in sources.values() if i["source"]}
+    return {**result.data, "source": names.pop()} if len(names) == 1 and result.data else dict(result.data)
 
 
-def _record(signal_id, signal, steps, outcome: ChainResult, intel: Intel, params: Params, answer, now) -> None:
+def _record(signal_id, signal, steps, outcome: ChainResult, intel: Intel, params: Params, answer, sources, now) -> None:
     whale = intel.readings.get(inputs.WHALE_FLOW)
     evaluation = Evaluation.objects.create(
         signal_id=signal_id,
@@ -97,11 +98,12 @@ def _record(signal_id, signal, steps, outcome: ChainResult, intel: Intel, params
         evaluated_at=now,
     )
     GuardEvent.objects.bulk_create(
-        _event(evaluation, position, result, intel, params, now) for position, result in enumerate(outcome.results)
+        _event(evaluation, position, result, sources[result.guard], params, now)
+        for position, result in enumerate(outcome.results)
     )
 
 
-def _event(evaluation, position: int, result: GuardResult, intel: Intel, params: Params, now) -> GuardEvent:
+def _event(evaluation, position: int, result: GuardResult, sources: dict[str, Any], params: Params, now) -> GuardEvent:
     fail_open = result.decision is Decision.FAIL_OPEN
     return GuardEvent(
         event_type=EventType.GUARD_FAIL_OPEN if fail_open else result.guard,
@@ -110,7 +112,7 @@ def _event(evaluation, position: int, result: GuardResult, intel: Intel, params:
         reason=result.reason,
         symbol=evaluation.symbol,
         evaluation=evaluation,
-        inputs={"data": dict(result.data), "sources": _sources(result.guard, intel)},
+        inputs={"data": dict(result.data), "sources": sources},
         parameters=params.stamp(*GUARD_PARAMS.get(result.guard, ()), *_order_problem(params)),
         position=position,
         created_at=now,

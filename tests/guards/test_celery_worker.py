@@ -37,5 +37,6 @@ def test_every_beat_row_names_a_registered_task(db):
     from django_celery_beat.models import PeriodicTask
 
     names = set(PeriodicTask.objects.values_list("task", flat=True))
-    assert {"guards.fetch_input", "guards.refresh_plan"} <= names
+    assert {"guards.fetch_input", "guards.refresh_plan", "optimizer.run_optimizer"} <= names
+    app.loader.import_default_modules()  # what a worker does at start: every app's tasks module, discovered
     assert names <= set(app.tasks)
