@@ -16,6 +16,7 @@ from guards.events import EventType
 from guards.models import GuardEvent
 from optimizer.domain.effectiveness import GuardEffectiveness, ShadowSums
 from optimizer.models import EffectivenessReport, EffectivenessRun
+from optimizer.text import aligned
 
 DEFAULT_WINDOW_DAYS = 7
 PRECISION_PLACES = Decimal("0.000001")
@@ -118,8 +119,7 @@ def report_table(run: EffectivenessRun) -> str:
     """The run as aligned text: counts, USD with cents, precision as a percentage."""
     cells = [[title for title, _ in COLUMNS]]
     cells += [[_cell(field, getattr(report, field)) for _, field in COLUMNS] for report in run.reports.all()]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(COLUMNS))]
-    lines = [_line(row, widths) for row in cells]
+    lines = aligned(cells)
     days = (run.window_end - run.window_start) / timedelta(days=1)
     title = (
         f"Guard effectiveness, {run.window_start:%Y-%m-%d %H:%M} to {run.window_end:%Y-%m-%d %H:%M} UTC ({days:g} days)"
@@ -129,11 +129,6 @@ def report_table(run: EffectivenessRun) -> str:
         "would have made. Precision: share of blocks with a known outcome that would have lost money."
     )
     return "\n".join([title, "", *lines, "", legend])
-
-
-def _line(row: list[str], widths: list[int]) -> str:
-    """The guard's name left-aligned, every figure right-aligned."""
-    return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
 
 
 def _cell(field: str, value: object) -> str:

@@ -28,6 +28,7 @@ from optimizer.decisions import recorded_decision
 from optimizer.domain.candidates import CENT, CandidateTable, candidate_table, should_propose
 from optimizer.domain.replay import REPLAYABLE, RecordedDecision
 from optimizer.models import OptimizerRun
+from optimizer.text import aligned
 
 logger = logging.getLogger("optimizer")
 WINDOW_TRADES = 50
@@ -159,22 +160,6 @@ def _tabulate(run: OptimizerRun, table: CandidateTable, window: Window) -> bool:
     return decision.propose and bool(window.decisions)
 
 
-def evidence(run: OptimizerRun) -> dict[str, Any]:
-    """The whole table a person approves on."""
-    return {
-        "optimizer_run": str(run.run_id),
-        "ran_at": run.ran_at.isoformat(),
-        "active_value": run.active_value,
-        "active_version": run.active_version,
-        "window": run.window,
-        "decisions": run.decisions,
-        "compared": run.compared,
-        "candidates": run.candidates,
-        "best_value": run.best_value,
-        "improvement": str(run.improvement),
-    }
-
-
 def _file(run: OptimizerRun) -> None:
     value = validate_value(run.parameter, Decimal(str(run.best_value)))
     pending = ParameterVersion.objects.filter(
@@ -189,7 +174,7 @@ def _file(run: OptimizerRun) -> None:
         proposer=None,
         reason=run.reason,
         origin=ParameterVersion.Origin.OPTIMIZER,
-        evidence=evidence(run),
+        evidence=to_json(run),  # the whole run, as export_optimizer_runs writes it
     )
     run.proposal, run.proposal_version = version, version.version
     if settings.AUTO_APPROVE_OPTIMIZER:
@@ -245,9 +230,5 @@ def table_text(run: OptimizerRun) -> str:
                 "n/a" if share is None else f"{Decimal(share) * 100:.1f}",
             )
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
-    lines = [head]
-    for row in rows:
-        cells = zip(row, widths, strict=True)
-        lines.append("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(cells)))
+    lines = [head, *aligned(rows)]
     return "\n".join([*lines, f"decision: {run.reason}"])
