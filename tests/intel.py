@@ -13,6 +13,7 @@ def store_input(kind: str, derived: dict, raw: dict | None = None, symbol: str =
     return store_snapshot(
         symbol=inputs.MARKET_WIDE_SYMBOL if kind in inputs.MARKET_WIDE else symbol,
         kind=kind,
+        ttl_seconds=inputs.TTL_SECONDS[kind],
         source="simulated",
         fetched_at=timezone.now() - timedelta(seconds=age_seconds),
         derived=derived,

@@ -23,14 +23,10 @@ def store_snapshot(
     fetched_at: datetime,
     derived: dict,
     raw: dict,
-    ttl_seconds: int | None = None,
+    ttl_seconds: int,
 ) -> MarketSnapshot:
     """Store a fetch as the input's latest snapshot row and cache it for twice its TTL (past that
-    the guards fail open anyway and read the row instead); the TTL is the active one by default."""
-    if ttl_seconds is None:
-        from guards.selectors import active_parameters  # selectors reads through this module
-
-        ttl_seconds = active_parameters().ttl_seconds(kind)
+    the guards fail open anyway and read the row instead)."""
     row = MarketSnapshot.objects.create(
         symbol=symbol, kind=kind, source=source, fetched_at=fetched_at, derived=derived, raw=raw
     )

@@ -57,6 +57,7 @@ def store(situation, symbol, now):
         store_snapshot(
             symbol=key_symbol,
             kind=kind,
+            ttl_seconds=inputs.TTL_SECONDS[kind],
             source="simulated",
             derived=derived[kind][0],
             raw=derived[kind][1],

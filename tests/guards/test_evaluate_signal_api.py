@@ -20,6 +20,7 @@ def store_whale_flow(whale_signed_usd: list[int], age_seconds: int = 30, symbol=
     return store_snapshot(
         symbol=symbol,
         kind=inputs.WHALE_FLOW,
+        ttl_seconds=inputs.TTL_SECONDS[inputs.WHALE_FLOW],
         source="simulated",
         fetched_at=timezone.now() - timedelta(seconds=age_seconds),
         derived={},
@@ -174,6 +175,7 @@ def store_input(kind, derived, symbol="BTCUSDT", age_seconds=30):
     store_snapshot(
         symbol=symbol,
         kind=kind,
+        ttl_seconds=inputs.TTL_SECONDS[kind],
         source="simulated",
         derived=derived,
         raw={},

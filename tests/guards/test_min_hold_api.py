@@ -18,6 +18,7 @@ def store_clusters(*clusters, age=10, source="coinglass"):
     store_snapshot(
         symbol="BTCUSDT",
         kind=inputs.LIQUIDATION,
+        ttl_seconds=inputs.TTL_SECONDS[inputs.LIQUIDATION],
         source=source,
         fetched_at=timezone.now() - timedelta(seconds=age),
         derived=derived,
@@ -29,6 +30,7 @@ def store_max_pain(price, age=10):
     store_snapshot(
         symbol="BTCUSDT",
         kind=inputs.MAX_PAIN,
+        ttl_seconds=inputs.TTL_SECONDS[inputs.MAX_PAIN],
         source="coinglass",
         raw={},
         fetched_at=timezone.now() - timedelta(seconds=age),

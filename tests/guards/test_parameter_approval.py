@@ -254,6 +254,7 @@ def test_a_longer_ttl_reschedules_the_fetch_and_keeps_older_data_usable(
     store_snapshot(  # 30 minutes old: past 2 x 600 s, inside 2 x 1200 s
         symbol=inputs.MARKET_WIDE_SYMBOL,
         kind=inputs.FEAR_GREED,
+        ttl_seconds=inputs.TTL_SECONDS[inputs.FEAR_GREED],
         source="simulated",
         fetched_at=timezone.now() - timedelta(minutes=30),
         derived={"value": "90"},
