@@ -1,4 +1,6 @@
 import json
+import os
+import sys
 from datetime import UTC
 
 from django.core.management.base import BaseCommand, CommandError
@@ -25,5 +27,8 @@ class Command(BaseCommand):
             if start is None:
                 raise CommandError(f"--since {since!r} is not an ISO 8601 time, e.g. 2026-11-30T00:00:00Z")
             runs = runs.filter(ran_at__gte=make_aware(start, UTC) if is_naive(start) else start)
-        for run in runs.iterator():
-            self.stdout.write(json.dumps(to_json(run), sort_keys=True))
+        try:
+            for run in runs.iterator():
+                self.stdout.write(json.dumps(to_json(run), sort_keys=True))
+        except BrokenPipeError:  # `... | head`: the reader has what it wanted; no traceback at exit either
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
