@@ -25,6 +25,8 @@ class LogTag(models.TextChoices):
     LIQ_MAGNET = "LIQ-MAGNET"
     HYPERPARAM = "HYPERPARAM"
     MARKET_DATA = "MARKET-DATA"
+    RETENTION = "RETENTION"  # the daily prune of old history
+    BEAT = "BEAT"  # which beat holds the schedule lock
 
 
 GUARD_LOG_TAGS = {contract.name: contract.log_tag for contract in CONTRACTS}

@@ -8,6 +8,8 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from guards import retention
+from guards.events import LogTag
 from guards.intel import ingest
 from guards.marketdata.sources import get_market
 
@@ -37,3 +39,11 @@ def fetch_input(kind: str, symbol: str, force: bool = False) -> dict:
         extra={"tag": "MARKET-DATA", "kind": kind, "symbol": symbol, "outcome": outcome, "reason": reason},
     )
     return {"kind": kind, "symbol": symbol, "outcome": outcome, "reason": reason}
+
+
+@shared_task(name="guards.prune_history", ignore_result=True, soft_time_limit=3600)
+def prune_history() -> dict:
+    """Daily: history older than RETENTION_DAYS deleted in short batches (guards/retention.py)."""
+    report = retention.prune_history(now=timezone.now())
+    logger.info("history pruned", extra={"tag": LogTag.RETENTION, **report.log_fields()})
+    return report.log_fields()

@@ -21,9 +21,11 @@ from django.conf import settings
 from django.db import transaction
 
 from guards.domain.params import validate_value
+from guards.domain.retention import cutoff
 from guards.events import LogTag
 from guards.models import Evaluation, ParameterVersion, Trade
 from guards.parameters import approve_version, propose_version
+from guards.retention import retention_days
 from optimizer.decisions import recorded_decision
 from optimizer.domain.candidates import CENT, CandidateTable, candidate_table, should_propose
 from optimizer.domain.replay import REPLAYABLE, RecordedDecision
@@ -63,8 +65,11 @@ def min_changed_decisions() -> int:
 def load_window(*, now: datetime, trades: int = WINDOW_TRADES) -> Window:
     """Two queries: the last closed trades with their evaluation and whale snapshot, then the
     blocked signals over the same period with theirs."""
+    kept_since = cutoff(now, retention_days())  # never past the pruned history (docs/operations.md)
     closed = list(
-        Trade.objects.select_related("evaluation__whale_flow_snapshot").order_by("-closed_at", "-id")[:trades]
+        Trade.objects.select_related("evaluation__whale_flow_snapshot")
+        .filter(closed_at__gte=kept_since)
+        .order_by("-closed_at", "-id")[:trades]
     )
     taken: dict[int, tuple[Evaluation, Decimal, Decimal]] = {}
     for trade in closed:
@@ -73,7 +78,7 @@ def load_window(*, now: datetime, trades: int = WINDOW_TRADES) -> Window:
         # Two trades reported for one signal: one decision, its P&L and size summed.
         _, pnl, size = taken.get(trade.evaluation.pk, (trade.evaluation, Decimal(0), Decimal(0)))
         taken[trade.evaluation.pk] = (trade.evaluation, pnl + trade.pnl, size + trade.size)
-    start = min((e.evaluated_at for e, _, _ in taken.values()), default=None)
+    start = min((max(e.evaluated_at, kept_since) for e, _, _ in taken.values()), default=None)
     blocked = []
     if start is not None:
         blocked = list(

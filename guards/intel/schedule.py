@@ -97,6 +97,7 @@ FIXED_ROWS = (
     ("guard effectiveness", "optimizer.run_effectiveness", 4 * 3600, 120.0),  # SPEC §5.3
     ("compute shadow outcomes", "optimizer.compute_shadow_outcomes", 300, 45.0),  # SPEC §5.2
     ("optimizer run", "optimizer.run_optimizer", 12 * 3600, 600.0),  # SPEC §5.4
+    ("prune history", "guards.prune_history", 24 * 3600, 900.0),  # RETENTION_DAYS, docs/operations.md
 )
 
 
