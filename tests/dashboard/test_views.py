@@ -1,0 +1,266 @@
+"""Dashboard pages and panels through Django's test client: login, symbols, every panel with an
+empty database and with data."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from dashboard.panels import PANELS
+from guards.domain import inputs
+from guards.events import DataOutcome
+from guards.models import DataHealthEvent, InputAvailability
+from tests.dashboard.builders import diverging_flow, hold_request, store_flow, store_heatmap, store_price
+from tests.intel import store_input
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["/", "/health/"]
+PANEL_URLS = [f"/panels/{name}/" for name in PANELS]
+
+
+@pytest.fixture
+def operator(client):
+    user = get_user_model().objects.create_user("watcher", password="a-long-Passw0rd", is_staff=True)
+    client.force_login(user)
+    return user
+
+
+@pytest.mark.parametrize("url", PAGES + PANEL_URLS)
+def test_anonymous_visitor_is_sent_to_the_admin_login(client, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/?next=")
+    assert "BTCUSDT" not in response.content.decode()
+
+
+def test_a_panel_poll_after_logout_sends_the_whole_page_to_the_login(client):
+    response = client.get(
+        "/panels/cvd/", headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/?symbol=ETHUSDT"}
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/admin/login/?next=/%3Fsymbol%3DETHUSDT"
+
+
+EMPTY = {
+    "/": "no whale flow the guards can use for BTCUSDT",
+    "/health/": "No failed fetch in the last 24 hours",
+    "/panels/cvd/": "No usable flow",
+    "/panels/magnet/": "No current price for BTCUSDT",
+    "/panels/positions/": "No open position on BTCUSDT",
+    "/panels/inputs/": "11 inputs the guards ignore",
+    "/panels/failures/": "No failed fetch in the last 24 hours",
+    "/panels/plan/": "Every input is included in the key",
+    "/panels/limits/": "0 / 30 calls (0%)",
+}
+
+
+@pytest.fixture(autouse=True)
+def _shipped_budgets(settings):
+    """The budgets an operator gets (the test settings raise them for the other tests)."""
+    settings.COINGLASS_CALLS_PER_MINUTE, settings.COINGLASS_MIN_INTERVAL_SECONDS = 30, 2.5
+    settings.BINANCE_WEIGHT_PER_MINUTE = 1200
+
+
+def panel(name, symbol="BTCUSDT"):
+    """A panel's context, as its view builds it."""
+    return PANELS[name].build(symbol=symbol, now=timezone.now())
+
+
+def test_every_panel_has_an_empty_state():
+    assert set(EMPTY) == set(PAGES + PANEL_URLS)
+
+
+@pytest.mark.parametrize("url", PAGES + PANEL_URLS)
+def test_every_page_and_panel_renders_with_an_empty_database(client, operator, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert EMPTY[url] in html
+    assert "SPEC" not in html
+
+
+@pytest.mark.parametrize("url", ["/", "/panels/cvd/", "/panels/magnet/", "/panels/positions/"])
+@pytest.mark.parametrize("symbol", ["DOGEUSDT", "btc-usdt", "x" * 40])
+def test_a_symbol_not_watched_is_a_400_that_names_the_choices(client, operator, url, symbol):
+    response = client.get(url, {"symbol": symbol})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "symbol:" in html
+    if symbol == "DOGEUSDT":
+        assert "DOGEUSDT is not watched here; choose one of BTCUSDT, ETHUSDT" in html
+
+
+def test_the_symbol_is_read_in_any_case(client, operator):
+    response = client.get("/", {"symbol": "ethusdt"})
+    assert response.status_code == 200
+    assert response.context["symbol"] == "ETHUSDT"
+
+
+def test_an_unknown_panel_is_404(client, operator):
+    assert client.get("/panels/nothing/").status_code == 404
+
+
+def test_the_overview_has_the_navigation_and_the_symbol_switcher(client, operator):
+    html = client.get("/").content.decode()
+    for href in ('href="/"', 'href="/audit/"', 'href="/what-if/"', 'href="/health/"'):
+        assert href in html
+    assert 'href="?symbol=ETHUSDT"' in html
+    assert "simulated data" in html  # MARKET_DATA=simulated in the tests
+
+
+def test_cvd_panel_shows_a_divergence_with_its_warning(client, operator):
+    diverging_flow()
+    cvd = panel("cvd")
+    assert cvd["divergent"] is True
+    assert cvd["chart"]["datasets"][0]["data"] == [0.0, 500000.0, 60000.0, 0.0]
+    response = client.get("/panels/cvd/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="cvd-divergence-warning"' in html
+    assert "whales are net selling (-$500,000)" in html and "retail is net buying (+$60,000)" in html
+    assert "$100,000" in html and "version 1" in html
+    assert "simulated data" in html  # the snapshot came from the simulator
+    assert "<canvas" not in html  # the chart's canvas is outside the polled fragment
+
+
+def test_cvd_panel_without_divergence_has_no_warning(client, operator):
+    store_flow([300_000, 20_000])
+    html = client.get("/panels/cvd/").content.decode()
+    assert '<dd id="divergence-status">Aligned</dd>' in html
+    assert "cvd-divergence-warning" not in html
+
+
+def test_stale_flow_is_shown_red_with_the_guards_reason(client, operator):
+    diverging_flow(age_seconds=601)  # TTL 300 s: the guards stop trusting it past 600 s
+    html = client.get("/panels/cvd/").content.decode()
+    assert "age-stale" in html and "STALE (601s old, limit 600s)" in html
+
+
+def test_flow_exactly_twice_its_ttl_old_is_still_trusted(client, operator):
+    diverging_flow(age_seconds=590)
+    html = client.get("/panels/cvd/").content.decode()
+    assert "age-stale" not in html and "flow 9 min old" in html
+
+
+def test_magnet_panel_shows_nearest_and_top_two_clusters_from_the_latest_price(client, operator):
+    store_price("100000")
+    store_heatmap([("101000", "9000000"), ("98500", "5000000"), ("102500", "7000000"), ("110000", "99000000")])
+    magnet = panel("magnet")
+    view = magnet["view"]
+    assert [(str(c.side), c.price) for c in view.top] == [("SHORT", 101000), ("SHORT", 102500)]
+    assert (str(view.nearest.side), view.nearest.price, view.nearest.distance_pct) == ("SHORT", 101000, 1)
+    chart = magnet["chart"]
+    assert chart["labels"] == ["98,500.00", "101,000.00", "102,500.00"]  # within ±6% of the price
+    assert chart["datasets"][0]["backgroundColor"] == ["#2e7d32", "#c62828", "#c62828"]
+    html = client.get("/panels/magnet/").content.decode()
+    assert "1.00%" in html and "SHORT</span> at 101000.00" in html
+
+
+def test_magnet_panel_without_a_price_says_distances_cannot_be_measured(client, operator):
+    store_heatmap([("101000", "9000000")])
+    html = client.get("/panels/magnet/").content.decode()
+    assert "No current price for BTCUSDT" in html
+
+
+def test_positions_panel_shows_the_hold_and_why_from_the_min_hold_events(client, operator, bot):
+    store_price("100000")
+    store_heatmap([("101000", "9000000"), ("97000", "1000000")])
+    assert bot("/api/v1/positions/min-hold", hold_request("pos-1")).status_code == 200
+    assert (
+        bot("/api/v1/positions/min-hold", hold_request("pos-2", direction="SHORT", entry="101000")).status_code == 200
+    )
+    rows = {p["row"].position_id: p for p in panel("positions")["positions"]}
+    assert rows["pos-1"]["row"].hold_reason == "LIQ_CLUSTER" and rows["pos-1"]["hold_minutes"] == 90
+    assert rows["pos-1"]["reason"].startswith("moving toward SHORT liquidation cluster at 101000")
+    assert rows["pos-1"]["ahead"].price == 101000
+    assert rows["pos-2"]["ahead"].price == 97000
+    html = client.get("/panels/positions/").content.decode()
+    assert "pos-1" in html and "90 min" in html and "LIQ_CLUSTER" in html
+
+
+def test_positions_panel_names_the_inputs_a_hold_ignored(client, operator, bot):
+    assert bot("/api/v1/positions/min-hold", hold_request("pos-9")).status_code == 200
+    position = panel("positions")["positions"][0]
+    assert position["row"].hold_reason == "TRUE_TREND"
+    assert any(p.startswith("liquidation_heatmap: MISSING") for p in position["fail_open"])
+
+
+def test_positions_of_another_symbol_are_not_listed(client, operator, bot):
+    assert bot("/api/v1/positions/min-hold", hold_request("pos-eth", symbol="ETHUSDT")).status_code == 200
+    assert "pos-eth" not in client.get("/panels/positions/").content.decode()
+    assert "pos-eth" in client.get("/panels/positions/", {"symbol": "ETHUSDT"}).content.decode()
+
+
+def test_inputs_panel_lists_every_input_and_pair_with_its_last_attempt(client, operator):
+    diverging_flow()
+    store_input(inputs.FEAR_GREED, {"value": "55"}, age_seconds=1300)  # TTL 600 s: past 1200 s the guards ignore it
+    DataHealthEvent.objects.create(
+        symbol="BTCUSDT", kind=inputs.WHALE_FLOW, source="simulated", outcome=DataOutcome.OK, created_at=timezone.now()
+    )
+    inputs_panel = panel("inputs")
+    rows = inputs_panel["rows"]
+    assert len(rows) == 2 * 5 + 1  # five inputs per watched pair, Fear & Greed once
+    flow = next(r for r in rows if r["label"] == "Whale and retail flow" and r["symbol"] == "BTCUSDT")
+    assert flow["age"].trusted and flow["attempt"].outcome == "ok"
+    fear = next(r for r in rows if r["label"] == "Fear & Greed")
+    assert fear["symbol"] == "all pairs" and fear["age"].problem.startswith("STALE (1300s old")
+    assert inputs_panel["stale_count"] == 10  # everything else is missing
+    assert "10 inputs the guards ignore" in client.get("/panels/inputs/").content.decode()
+
+
+def test_failures_panel_lists_recent_failures_with_reason_codes_newest_first(client, operator):
+    now = timezone.now()
+    for minutes, outcome, code in [(5, "failed", "HTTP_500"), (2, "rate_limited", "RATE_LIMITED"), (1, "ok", "")]:
+        DataHealthEvent.objects.create(
+            symbol="ETHUSDT",
+            kind=inputs.TAKER_FLOW,
+            source="coinglass",
+            outcome=outcome,
+            reason_code=code,
+            created_at=now - timedelta(minutes=minutes),
+        )
+    DataHealthEvent.objects.create(
+        symbol="*",
+        kind=inputs.FEAR_GREED,
+        source="coinglass",
+        outcome="failed",
+        reason_code="OLD",
+        created_at=now - timedelta(days=2),
+    )
+    assert [f.reason_code for f in panel("failures")["failures"]] == ["RATE_LIMITED", "HTTP_500"]
+    html = client.get("/panels/failures/").content.decode()
+    assert html.index("RATE_LIMITED") < html.index("HTTP_500") and "OLD" not in html
+
+
+def test_plan_panel_says_which_plan_an_input_needs(client, operator):
+    now = timezone.now()
+    InputAvailability.objects.create(
+        kind=inputs.LIQUIDATION,
+        source="coinglass",
+        plan_required="PROFESSIONAL",
+        current_plan="HOBBYIST",
+        detected_at=now,
+        recheck_after=now + timedelta(days=1),
+    )
+    html = client.get("/panels/plan/").content.decode()
+    assert "Liquidation heatmap" in html and "PROFESSIONAL" in html and "HOBBYIST" in html
+
+
+def test_limits_panel_reads_the_shared_limiter(client, operator):
+    from guards.marketdata.limiter import get_limiter
+
+    get_limiter().acquire("binance", weight=20)
+    sources = {s["source"]: s for s in panel("limits")["sources"]}
+    assert (sources["binance"]["used"], sources["binance"]["limit"]) == (20, 1200)
+    assert sources["coinglass"]["used"] == 0 and sources["coinglass"]["min_interval_seconds"] == 2.5
+    assert "20 / 1200 request weight (2%)" in client.get("/panels/limits/").content.decode()
+
+
+def test_panels_poll_only_while_the_tab_is_visible(client, operator):
+    html = client.get("/").content.decode()
+    triggers = re.findall(r'hx-trigger="([^"]+)"', html)
+    assert len(triggers) == 3
+    assert all(t == "every 10s [document.visibilityState === 'visible']" for t in triggers)
