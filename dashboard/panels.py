@@ -308,10 +308,17 @@ def rate_limits(*, symbol: str, now: datetime) -> dict[str, Any]:
 
 
 UNITS = {"coinglass": "calls", "binance": "request weight"}
+LABELS = {"coinglass": "CoinGlass", "binance": "Binance"}
 
 
 def _source_row(source: str, usage: dict[str, Any] | None, problem: str | None, plan: SourcePlan | None) -> dict:
-    row: dict[str, Any] = {"source": source, "unit": UNITS.get(source, "calls"), "problem": problem, "plan": plan}
+    row: dict[str, Any] = {
+        "source": source,
+        "label": LABELS.get(source, source),
+        "unit": UNITS.get(source, "calls"),
+        "problem": problem,
+        "plan": plan,
+    }
     if usage is not None:
         used, limit = usage["used_last_60s"], usage["limit_per_minute"]
         until = usage["penalized_until"]

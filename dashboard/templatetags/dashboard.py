@@ -31,6 +31,21 @@ def signed_usd(value: Any) -> str:
 
 
 @register.filter
+def price(value: Any) -> str:
+    """101,000.00: a price with thousands separators and two decimals (more below 1)."""
+    if value is None or value == "":
+        return "–"
+    amount = Decimal(str(value))
+    return f"{amount:,.2f}" if abs(amount) >= 1 else f"{amount:,.6f}"
+
+
+@register.filter
+def number(value: Any) -> str:
+    """1,200: a whole count with thousands separators."""
+    return "–" if value is None or value == "" else f"{int(value):,}"
+
+
+@register.filter
 def age(seconds: int | None) -> str:
     """45 s, 12 min, 3 h 05 min, 2 d 4 h; 'never' for no data."""
     if seconds is None:

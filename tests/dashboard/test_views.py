@@ -156,7 +156,7 @@ def test_magnet_panel_shows_nearest_and_top_two_clusters_from_the_latest_price(c
     assert chart["labels"] == ["98,500.00", "101,000.00", "102,500.00"]  # within ±6% of the price
     assert chart["datasets"][0]["backgroundColor"] == ["#2e7d32", "#c62828", "#c62828"]
     html = client.get("/panels/magnet/").content.decode()
-    assert "1.00%" in html and "SHORT</span> at 101000.00" in html
+    assert "1.00%" in html and "SHORT</span> at 101,000.00" in html
 
 
 def test_magnet_panel_without_a_price_says_distances_cannot_be_measured(client, operator):
@@ -256,7 +256,7 @@ def test_limits_panel_reads_the_shared_limiter(client, operator):
     sources = {s["source"]: s for s in panel("limits")["sources"]}
     assert (sources["binance"]["used"], sources["binance"]["limit"]) == (20, 1200)
     assert sources["coinglass"]["used"] == 0 and sources["coinglass"]["min_interval_seconds"] == 2.5
-    assert "20 / 1200 request weight (2%)" in client.get("/panels/limits/").content.decode()
+    assert "20 / 1,200 request weight (2%)" in client.get("/panels/limits/").content.decode()
 
 
 def test_panels_poll_only_while_the_tab_is_visible(client, operator):
