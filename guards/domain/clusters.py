@@ -75,10 +75,15 @@ def _candle(row: Any) -> tuple[int, Decimal]:
 def _cell(cell: Any, rows: int, columns: int) -> tuple[int, int, Decimal]:
     if not isinstance(cell, (list, tuple)) or len(cell) != 3:
         raise MalformedPayload("a heatmap cell is not [x, y, value]")
-    x, y = int(to_decimal(cell[0], "x_index")), int(to_decimal(cell[1], "y_index"))
+    x, y, value = cell
+    if type(x) is int and type(y) is int and type(value) is float and math.isfinite(value):
+        # The common shape, thousands of cells a fetch: the same numbers without the general coercion.
+        if 0 <= y < rows and 0 <= x < columns:
+            return x, y, Decimal(repr(value))
+    x, y = int(to_decimal(x, "x_index")), int(to_decimal(y, "y_index"))
     if not (0 <= y < rows) or not (0 <= x < columns):
         raise MalformedPayload(f"heatmap cell [{x}, {y}] points outside y_axis or past the candles")
-    return x, y, to_decimal(cell[2], "cell value")
+    return x, y, to_decimal(value, "cell value")
 
 
 def find_clusters(heatmap: Heatmap) -> list[LiquidationCluster]:

@@ -91,7 +91,7 @@ def _read_new_orders(
     whose remaining fills may not be published yet, so grouping stays exact across fetches."""
     cursor = TradeCursor.objects.filter(symbol=symbol).first()
     old_resume = cursor.resume_from if cursor else None
-    resume = old_resume if cursor and _cursor_usable(cursor, symbol, source, window_start) else None
+    resume = old_resume if cursor and _cursor_usable(cursor, symbol, source, window_start, now) else None
     start_ms, now_ms = int(window_start.timestamp() * 1000), int(now.timestamp() * 1000)
     trades, page_from, caught_up = [], resume, False
     for _ in range(max_pages):
@@ -122,10 +122,10 @@ def _read_new_orders(
     return NewOrders(orders[:-1], orders[-1].first_agg_id, old_resume, caught_up, last_ms, rewalked_from)
 
 
-def _cursor_usable(cursor: TradeCursor, symbol: str, source: str, window_start: datetime) -> bool:
-    """A cursor counts if it was moved within the window and points into the same market: after
+def _cursor_usable(cursor: TradeCursor, symbol: str, source: str, window_start: datetime, now: datetime) -> bool:
+    """A cursor counts if it was moved within the window (up to now) and points into the same market: after
     a switch between simulated and live, the other source's trade ids mean nothing."""
-    if cursor.updated_at < window_start:
+    if not window_start <= cursor.updated_at <= now:  # moved before the window, or by a later reading
         return False
     latest = WhaleFlowBucket.objects.filter(symbol=symbol).order_by("-minute_start").values_list("source", flat=True)
     return latest.first() in (None, source)
@@ -210,7 +210,7 @@ def _minute_floor(moment: datetime) -> datetime:
 
 def fetch_price_bars(*, market: MarketData, symbol: str, now: datetime) -> tuple[dict, dict]:
     """Fetch 1-minute bars since the last stored one (at most 1500) and upsert them in one query."""
-    last = PriceBar.objects.filter(symbol=symbol).order_by("-open_time").first()
+    last = PriceBar.objects.filter(symbol=symbol, open_time__lte=now).order_by("-open_time").first()
     start = last.open_time if last else now - timedelta(hours=6)
     bars = market.klines(symbol, start_ms=int(start.timestamp() * 1000))
     if not bars:

@@ -55,10 +55,12 @@ def remembered(symbol: str, kind: str, now: datetime) -> tuple[str, str] | None:
     answer such as an unsupported symbol (not_supported). Judged on this database, never on a
     shared cache: a fresh database always fetches."""
     since = now - timedelta(seconds=selectors.active_parameters().ttl_seconds(kind) * FRESH_SHARE_OF_TTL)
-    if MarketSnapshot.objects.filter(symbol=symbol, kind=kind, fetched_at__gt=since).exists():
+    # Bounded by `now` too: what was stored after `now` (a later reading, e.g. beside `simulate`)
+    # is not something this fetch's moment already knows.
+    if MarketSnapshot.objects.filter(symbol=symbol, kind=kind, fetched_at__gt=since, fetched_at__lte=now).exists():
         return DataOutcome.CACHED, ""
     latest = (
-        DataHealthEvent.objects.filter(kind=kind, symbol=symbol, created_at__gt=since)
+        DataHealthEvent.objects.filter(kind=kind, symbol=symbol, created_at__gt=since, created_at__lte=now)
         .order_by("-created_at")
         .values_list("reason_code", flat=True)
         .first()

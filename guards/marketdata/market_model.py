@@ -72,6 +72,9 @@ def regime_at(seed: int, symbol: str, minute: int) -> Regime:
     return regime(seed, symbol, minute // REGIME_MINUTES)
 
 
+# The model is pure, so its per-minute draws are cached: the heatmap, taker flow and `simulate`
+# read the same minutes many times over (sizes fit a few days of minutes per symbol).
+@lru_cache(maxsize=1 << 18)
 def mid_price(seed: int, symbol: str, minute: int) -> float:
     """Price at the start of `minute` (minutes since EPOCH_MS)."""
     index, offset = divmod(minute, REGIME_MINUTES)
@@ -81,6 +84,7 @@ def mid_price(seed: int, symbol: str, minute: int) -> float:
     return math.exp(base + wiggle + noise)
 
 
+@lru_cache(maxsize=1 << 16)
 def minute_ohlc(seed: int, symbol: str, minute: int) -> tuple[float, float, float, float]:
     open_, close = mid_price(seed, symbol, minute), mid_price(seed, symbol, minute + 1)
     rnd = rng_for(seed, symbol, "ohlc", minute)
@@ -89,7 +93,8 @@ def minute_ohlc(seed: int, symbol: str, minute: int) -> tuple[float, float, floa
     return open_, high, low, close
 
 
-def taker_orders(seed: int, symbol: str, minute: int) -> list[tuple[int, float, bool, int]]:
+@lru_cache(maxsize=1 << 13)
+def taker_orders(seed: int, symbol: str, minute: int) -> tuple[tuple[int, float, bool, int], ...]:
     """Taker orders of one minute: (time_ms, notional_usd, taker_buy, fills).
 
     Sizes are Pareto (alpha 1.1, a fat tail) from $250, capped at $5M; whales (by size)
@@ -108,4 +113,4 @@ def taker_orders(seed: int, symbol: str, minute: int) -> list[tuple[int, float, 
         fills = 1 if notional < 50_000 else rnd.randint(1, 4)
         orders.append((start_ms + rnd.randrange(MINUTE_MS), notional, buy, fills))
     orders.sort(key=lambda o: o[0])
-    return orders
+    return tuple(orders)

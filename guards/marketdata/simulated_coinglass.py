@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 from guards.marketdata import market_model as model
 
@@ -33,7 +34,9 @@ def heatmap(seed: int, symbol: str, now_ms: int) -> dict:
     y_axis = [round(first_row + i * step, 8) for i in range(int(price * 0.24 / step))]
     cells = []
     for x, minute in enumerate(minutes):
-        levels = _liquidation_levels(seed, symbol, minutes[: x + 1], model.mid_price(seed, symbol, minute))
+        levels = _liquidation_levels(
+            seed, symbol, tuple(minutes[max(0, x - 23) : x + 1]), model.mid_price(seed, symbol, minute)
+        )
         for level_price, usd in levels.items():
             y = round((level_price - y_axis[0]) / step)
             if 0 <= y < len(y_axis) and usd >= 1:
@@ -48,12 +51,14 @@ def _row_step(price: float) -> float:
     return next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
 
 
-def _liquidation_levels(seed: int, symbol: str, entry_minutes: list[int], price_now: float) -> dict[float, float]:
-    """Open positions from recent hours liquidate at entry x (1 -/+ 1/leverage); a level the
-    price has already crossed is gone. Round numbers gather extra stops and liquidations."""
+@lru_cache(maxsize=1 << 12)
+def _liquidation_levels(seed: int, symbol: str, entry_minutes: tuple[int, ...], price_now: float) -> dict[float, float]:
+    """Open positions from the last 24 hourly columns liquidate at entry x (1 -/+ 1/leverage); a
+    level the price has already crossed is gone. Round numbers gather extra stops and liquidations.
+    Cached per column (read-only): consecutive heatmaps share all but their newest columns."""
     step = _row_step(price_now)
     levels: dict[float, float] = {}
-    for minute in entry_minutes[-24:]:
+    for minute in entry_minutes:
         entry = model.mid_price(seed, symbol, minute)
         rnd = model.rng_for(seed, symbol, "liq", minute)
         for lev in LEVERAGES:
@@ -71,13 +76,16 @@ def _liquidation_levels(seed: int, symbol: str, entry_minutes: list[int], price_
 
 
 def _candles(seed: int, symbol: str, minutes: list[int]) -> list[list]:
-    rows = []
-    for minute in minutes:
-        bars = [model.minute_ohlc(seed, symbol, m) for m in range(minute - 59, minute + 1)]
-        high, low = max(b[1] for b in bars), min(b[2] for b in bars)
-        ts = (model.EPOCH_MS + (minute - 59) * model.MINUTE_MS) // 1000
-        rows.append([ts, f"{bars[0][0]:.1f}", f"{high:.1f}", f"{low:.1f}", f"{bars[-1][3]:.1f}", "63753192.11"])
-    return rows
+    return [list(_candle(seed, symbol, minute)) for minute in minutes]
+
+
+@lru_cache(maxsize=1 << 12)
+def _candle(seed: int, symbol: str, minute: int) -> tuple:
+    """The hourly candle ending at `minute`."""
+    bars = [model.minute_ohlc(seed, symbol, m) for m in range(minute - 59, minute + 1)]
+    high, low = max(b[1] for b in bars), min(b[2] for b in bars)
+    ts = (model.EPOCH_MS + (minute - 59) * model.MINUTE_MS) // 1000
+    return (ts, f"{bars[0][0]:.1f}", f"{high:.1f}", f"{low:.1f}", f"{bars[-1][3]:.1f}", "63753192.11")
 
 
 def fear_greed(seed: int, now_ms: int, days: int = 30) -> list[dict]:

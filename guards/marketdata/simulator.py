@@ -48,7 +48,7 @@ class SimulatedMarket:
         """Closed and current 1-minute bars from `start_ms`, as Binance returns them."""
         last = model.minute_index(min(end_ms or self.clock_ms(), self.clock_ms()))
         first = model.minute_index(start_ms + model.MINUTE_MS - 1)
-        return [self._bar(symbol, m) for m in range(first, min(last + 1, first + limit))]
+        return [self.bar(symbol, m) for m in range(first, min(last + 1, first + limit))]
 
     def _minute_rows(self, symbol: str, minute: int) -> list[AggTrade]:
         rows = []
@@ -65,7 +65,8 @@ class SimulatedMarket:
             if qty > 0
         ]
 
-    def _bar(self, symbol: str, minute: int) -> Bar:
+    def bar(self, symbol: str, minute: int) -> Bar:
+        """The 1-minute bar that opens at `minute` (minutes since the epoch)."""
         tick = model.TICKS.get(symbol, Decimal("0.001"))
         ohlc = (_round(v, tick) for v in model.minute_ohlc(self.seed, symbol, minute))
         return Bar(model.EPOCH_MS + minute * model.MINUTE_MS, *ohlc)
