@@ -7,7 +7,7 @@ use) and never a market-data API. Every query is indexed and bounded (docs/decis
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
@@ -15,6 +15,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
+from django.db.models import QuerySet
 from redis.exceptions import RedisError
 
 from dashboard.freshness import Freshness, freshness, moment
@@ -249,11 +251,14 @@ def _input_rows() -> list[tuple[str, str]]:
 def input_health(*, symbol: str, now: datetime) -> dict[str, Any]:
     """Last good fetch and last attempt of every input and symbol, aged as the guards age them."""
     params = selectors.active_parameters()
+    pairs = _input_rows()
+    latest = _rows_of((_health(s, k)[:1] for s, k in pairs), newest=len(pairs))
+    last = {(e.symbol, e.kind): e for e in latest}
     rows: list[dict[str, Any]] = []
-    for stored_symbol, kind in _input_rows():
+    for stored_symbol, kind in pairs:
         read_as = settings.WATCHED_SYMBOLS[0] if stored_symbol == inputs.MARKET_WIDE_SYMBOL else stored_symbol
         intel = selectors.intel_for(symbol=read_as, params=params, kinds=(kind,))
-        attempt = DataHealthEvent.objects.filter(kind=kind, symbol=stored_symbol).order_by("-created_at").first()
+        attempt = last.get((stored_symbol, kind))
         rows.append(
             {
                 "symbol": "all pairs" if stored_symbol == inputs.MARKET_WIDE_SYMBOL else stored_symbol,
@@ -268,19 +273,33 @@ def input_health(*, symbol: str, now: datetime) -> dict[str, Any]:
     return {"rows": rows, "age": moment(now, now), "stale_count": stale}
 
 
+def _health(symbol: str, kind: str, *, failed_since: datetime | None = None) -> QuerySet[DataHealthEvent]:
+    """One input's fetch records, newest first: an index range (kind, symbol, -created_at); with
+    `failed_since`, only the fetches since then that brought no fresh data."""
+    records = DataHealthEvent.objects.filter(kind=kind, symbol=symbol)
+    if failed_since is not None:
+        records = records.filter(created_at__gte=failed_since).exclude(outcome__in=QUIET_OUTCOMES)
+    return records.order_by("-created_at")
+
+
+def _rows_of(querysets: Iterable[QuerySet[DataHealthEvent]], newest: int) -> list[DataHealthEvent]:
+    """The `newest` rows of several small indexed queries, newest first: one round trip where the
+    database takes a LIMIT inside a UNION ALL (PostgreSQL), else one query each (SQLite, where a
+    query is a function call, not a round trip)."""
+    first, *rest = list(querysets)
+    if connection.features.supports_slicing_ordering_in_compound:
+        return list(first.union(*rest, all=True).order_by("-created_at")[:newest])
+    found = [row for queryset in (first, *rest) for row in queryset]
+    return sorted(found, key=lambda e: e.created_at, reverse=True)[:newest]
+
+
 def recent_failures(*, symbol: str, now: datetime) -> dict[str, Any]:
     """Fetches that did not bring fresh data in the last day, newest first, with their reason codes."""
     since = now - timedelta(hours=FAILURE_HOURS)
-    found: list[DataHealthEvent] = []
-    for stored_symbol, kind in _input_rows():  # one index range per input: bounded however long the history
-        found += (
-            DataHealthEvent.objects.filter(kind=kind, symbol=stored_symbol, created_at__gte=since)
-            .exclude(outcome__in=QUIET_OUTCOMES)
-            .order_by("-created_at")[:FAILURES_SHOWN]
-        )
-    found.sort(key=lambda e: e.created_at, reverse=True)
+    # one index range per input: bounded however long the history
+    found = _rows_of((_health(s, k, failed_since=since)[:FAILURES_SHOWN] for s, k in _input_rows()), FAILURES_SHOWN)
     newest = found[0].created_at if found else None
-    return {"failures": found[:FAILURES_SHOWN], "hours": FAILURE_HOURS, "age": moment(newest, now)}
+    return {"failures": found, "hours": FAILURE_HOURS, "age": moment(newest, now)}
 
 
 def plan_gaps(*, symbol: str, now: datetime) -> dict[str, Any]:

@@ -264,3 +264,23 @@ def test_panels_poll_only_while_the_tab_is_visible(client, operator):
     triggers = re.findall(r'hx-trigger="([^"]+)"', html)
     assert len(triggers) == 3
     assert all(t == "every 10s [document.visibilityState === 'visible']" for t in triggers)
+
+
+def test_failures_panel_shows_the_newest_25(client, operator):
+    now = timezone.now()
+    DataHealthEvent.objects.bulk_create(
+        DataHealthEvent(
+            symbol=symbol,
+            kind=inputs.MAX_PAIN,
+            source="coinglass",
+            outcome="failed",
+            reason_code=f"E{minute:02d}",
+            created_at=now - timedelta(minutes=minute),
+        )
+        for minute in range(20)
+        for symbol in ("BTCUSDT", "ETHUSDT")
+    )
+    shown = panel("failures")["failures"]
+    assert len(shown) == 25
+    assert [f.created_at for f in shown] == sorted((f.created_at for f in shown), reverse=True)
+    assert shown[-1].reason_code == "E12"
