@@ -40,6 +40,15 @@ def login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     return wrapper
 
 
+VISIBLE = "[document.visibilityState === 'visible']"
+
+
+def poll_trigger(seconds: int) -> str:
+    """A panel's hx-trigger: every `seconds` while its tab is visible (a hidden tab asks for
+    nothing), and at once when the tab is shown again."""
+    return f"every {seconds}s {VISIBLE}, visibilitychange from:document {VISIBLE}"
+
+
 class BadSymbol(ValueError):
     pass
 
@@ -69,6 +78,7 @@ def _context(request: HttpRequest, names: tuple[str, ...]) -> dict:
         "symbol": symbol,
         "symbols": settings.WATCHED_SYMBOLS,
         "refresh_seconds": settings.DASHBOARD_REFRESH_SECONDS,
+        "poll_trigger": poll_trigger(settings.DASHBOARD_REFRESH_SECONDS),
     }
 
 

@@ -115,3 +115,28 @@ def test_anonymous_visitor_is_sent_to_the_login(page, live_server):
 
     assert page.url == f"{live_server.url}/admin/login/?next=/health/"
     expect(page.locator("#login-form")).to_be_visible()
+
+
+HIDE = "() => { Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'hidden'}); }"
+SHOW = """() => {
+  Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'visible'});
+  document.dispatchEvent(new Event('visibilitychange'));
+}"""
+
+
+def test_a_hidden_tab_asks_for_nothing_and_catches_up_when_shown(operator, live_server):
+    page = operator  # panels poll every second
+    diverging_flow()
+    page.goto(f"{live_server.url}/")
+    expect(page.locator("#divergence-status")).to_have_text("Diverging")
+    page.evaluate(HIDE)
+    polls = []
+    page.on("request", lambda request: polls.append(request.url) if "/panels/" in request.url else None)
+
+    store_flow([300_000, 20_000])
+    page.wait_for_timeout(3000)
+    assert polls == [] and page.locator("#divergence-status").inner_text() == "Diverging"
+
+    page.evaluate(SHOW)
+    expect(page.locator("#divergence-status")).to_have_text("Aligned")
+    assert any("/panels/cvd/" in url for url in polls)
