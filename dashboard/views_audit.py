@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -98,6 +99,7 @@ def _panel_context(request: HttpRequest, names: Sequence[str]) -> tuple[dict[str
         "decisions": audit.DECISIONS,
         "parameters": tuple(SPECS),
         "optimized": OPTIMIZED,
+        "refresh_seconds": settings.DASHBOARD_REFRESH_SECONDS,
     }
     status = 200
     for name in names:

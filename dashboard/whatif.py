@@ -94,7 +94,7 @@ class WhatIf:
     compared: int  # the decisions both P&L totals are made of
     pnl_active: Decimal
     pnl_candidate: Decimal
-    curve: list[tuple[Decimal, Decimal]]  # (value, P&L) from -20% to +20% of the active value
+    curve: list[tuple[Decimal, Decimal]]  # (value, P&L) from -20% to +20% of the active value, and the candidate
 
     @property
     def difference(self) -> Decimal:
@@ -103,6 +103,22 @@ class WhatIf:
     @property
     def is_active(self) -> bool:
         return self.candidate == Decimal(str(self.active.value))
+
+    def curve_chart(self) -> dict[str, Any]:
+        """The curve as Chart.js data (static/dashboard/dashboard.js draws it); the candidate marked."""
+        marked = ["#c62828" if value == self.candidate else "#1565c0" for value, _ in self.curve]
+        return {
+            "labels": [str(value) for value, _ in self.curve],
+            "datasets": [
+                {
+                    "label": "P&L over the window",
+                    "data": [float(pnl) for _, pnl in self.curve],
+                    "borderColor": "#1565c0",
+                    "pointBackgroundColor": marked,
+                    "pointRadius": [6 if m == "#c62828" else 3 for m in marked],
+                }
+            ],
+        }
 
     def summary(self) -> str:
         more = "more" if self.difference >= 0 else "less"
@@ -171,7 +187,7 @@ def what_if(parameter: str, candidate: Decimal, *, now: datetime) -> WhatIf | No
         compared=table.compared,
         pnl_active=at[active_value],
         pnl_candidate=at[candidate],
-        curve=_curve(window, parameter, active_value),
+        curve=_curve(window, parameter, active_value, candidate),
     )
 
 
@@ -189,11 +205,12 @@ def _pnl_effect(decision: RecordedDecision, at_active: Replayed, at_candidate: R
     return None if before is None or after is None else after - before
 
 
-def _curve(window: Window, parameter: str, active_value: Decimal) -> list[tuple[Decimal, Decimal]]:
-    """P&L over the window from -20% to +20% of the active value (the same table, more candidates)."""
+def _curve(window: Window, parameter: str, active_value: Decimal, candidate: Decimal) -> list[tuple[Decimal, Decimal]]:
+    """P&L over the window from -20% to +20% of the active value and at the candidate (the same
+    table, more candidates)."""
     if not window.decisions:
         return []
-    values = spread_candidates(parameter, active_value, count=21)
+    values = spread_candidates(parameter, active_value, count=21) + [candidate]
     table = candidate_table(
         window.decisions, parameter=parameter, active_value=active_value, candidates=values, resamples=0
     )

@@ -35,6 +35,8 @@ def pretty_json(value: Any) -> str:
 def shown_as(value: Any, parameter: str) -> str:
     """A parameter value in its unit (100,000 USD), as the admin shows it."""
     spec = SPECS.get(parameter)
+    if isinstance(value, Decimal) and value.is_finite():  # a candidate typed in: shown as stored
+        value = int(value) if value == value.to_integral_value() else float(value)
     return spec.display(value) if spec else str(value)
 
 

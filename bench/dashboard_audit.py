@@ -1,0 +1,145 @@
+"""The audit trail's panels over 1,000,000 guard events on PostgreSQL (issue 10: each <= 50 ms).
+
+    .venv/bin/python bench/dashboard_audit.py [--events 1000000] [--repeat 20]
+
+Creates a throwaway database (bench_audit_<pid>) on the PostgreSQL at BENCH_PG_URL (default
+postgres://postgres@127.0.0.1:5432/postgres), migrates it, fills it with bench/effectiveness.py's
+history (three guard events per signal, in the gate's mix), splits it over two symbols, stores an
+effectiveness run and an optimizer run, and drops the database at the end.
+
+Timed: server time of each panel as HTMX asks for it (Django's test client: URL resolution,
+middleware, session and login, the queries, the template), first page and the page after it,
+for every filter shape; warm cache; median and worst of `--repeat` requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.effectiveness import END, fill  # noqa: E402
+
+FILTERS = [
+    {},
+    {"guard": "WHALE_INTENT_FILTER"},
+    {"symbol": "ETHUSDT"},
+    {"decision": "block"},
+    {"decision": "fail_open"},
+    {"guard": "TAKER_AGGRESSION", "decision": "fail_open"},
+    {"symbol": "BTCUSDT", "decision": "resize"},
+    {"guard": "WHALE_INTENT_FILTER", "symbol": "BTCUSDT"},
+    {"guard": "WHALE_INTENT_FILTER", "symbol": "ETHUSDT", "decision": "block"},
+    {"symbol": "SOLUSDT"},  # a pair never traded: nothing to find
+    {"decision": "TRUE_TREND"},  # a hold reason no signal event carries
+]
+
+
+def main() -> None:
+    args = parse_args()
+    admin_url = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    name = f"bench_audit_{os.getpid()}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        os.environ["DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + f"/{name}"
+        os.environ.pop("REDIS_URL", None)
+        os.environ["TRADINGBOT_VAR_DIR"] = tempfile.mkdtemp(prefix="bench-audit-")
+        os.environ["MARKET_DATA"] = "simulated"
+        os.environ["DJANGO_SETTINGS_MODULE"] = "tradingbot.settings"
+        run(args)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run(args) -> None:
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    from guards.models import GuardEvent
+    from optimizer.effectiveness import run_effectiveness
+    from optimizer.runs import run_optimizer
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    call_command("migrate", verbosity=0)
+    signals = -(-args.events // 3)
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        fill(cursor, signals, timedelta(days=7))
+        cursor.execute("UPDATE guards_guardevent SET symbol = 'ETHUSDT' WHERE mod(evaluation_id, 2) = 0")
+        cursor.execute("UPDATE guards_evaluation SET symbol = 'ETHUSDT' WHERE mod(id, 2) = 0")
+        cursor.execute("VACUUM ANALYZE guards_guardevent")
+        cursor.execute("VACUUM ANALYZE guards_evaluation")
+    events = GuardEvent.objects.count()
+    print(f"{events:,} guard events over {signals:,} signals, two symbols, in {time.perf_counter() - started:.1f} s")
+    run_effectiveness(now=END, days=7)
+    run_optimizer(now=END)
+
+    client = Client(headers={"HX-Request": "true"})
+    client.force_login(get_user_model().objects.create_superuser("bench", "bench@example.com", "pw-bench-1"))
+    decision = GuardEvent.objects.order_by("-created_at").values_list("evaluation_id", flat=True).first()
+    rows = [("/audit/ (whole page)", "/audit/", {}, False)]
+    for query in FILTERS:
+        label = "events " + (", ".join(f"{k}={v}" for k, v in query.items()) or "unfiltered")
+        rows.append((label, "/audit/events/", query, True))
+    rows += [
+        ("parameter versions", "/audit/versions/", {}, True),
+        ("optimizer runs", "/audit/runs/", {}, True),
+        ("effectiveness reports", "/audit/reports/", {}, True),
+        ("one decision opened", f"/audit/decisions/{decision}/", {}, True),
+    ]
+    print(f"\n{'panel':<66} {'median ms':>9} {'worst ms':>9} {'page 2 median':>14} {'page 2 worst':>13}")
+    worst = 0.0
+    for label, url, query, htmx in rows:
+        first, body = timed(client, url, query, htmx, args.repeat)
+        older = re.search(r'id="events-older" href="[^"]*(?:\?|&amp;)before=([0-9.]+)', body)
+        second = timed(client, url, {**query, "before": older.group(1)}, htmx, args.repeat)[0] if older else []
+        worst = max(worst, *first, *(second or [0]))
+        page2 = f"{statistics.median(second) * 1000:14.1f} {max(second) * 1000:13.1f}" if second else f"{'–':>14}"
+        print(f"{label:<66} {statistics.median(first) * 1000:9.1f} {max(first) * 1000:9.1f} {page2}")
+    print(f"\nworst panel request over {events:,} guard events: {worst * 1000:.1f} ms (target 50 ms)")
+
+
+def timed(client, url: str, query: dict, htmx: bool, repeat: int) -> tuple[list[float], str]:
+    headers = {} if htmx else {"HX-Request": ""}
+    client.get(url, query)  # warm
+    timings, body = [], ""
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = client.get(url, query, headers=headers)
+        timings.append(time.perf_counter() - started)
+        assert response.status_code == 200, (url, query, response.status_code)
+        body = response.content.decode()
+    return timings, body
+
+
+def parse_args():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=20)
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    main()
