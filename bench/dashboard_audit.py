@@ -119,6 +119,26 @@ def run(args) -> None:
         page2 = f"{statistics.median(second) * 1000:14.1f} {max(second) * 1000:13.1f}" if second else f"{'–':>14}"
         print(f"{label:<66} {statistics.median(first) * 1000:9.1f} {max(first) * 1000:9.1f} {page2}")
     print(f"\nworst panel request over {events:,} guard events: {worst * 1000:.1f} ms (target 50 ms)")
+    if args.explain:
+        explain(FILTERS)
+
+
+def explain(filters) -> None:
+    """The plans of each filter's queries, as PostgreSQL ran them (EXPLAIN ANALYZE)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dashboard.audit import EventFilter, guard_events
+
+    for query in filters:
+        with CaptureQueriesContext(connection) as captured:
+            guard_events(EventFilter(**query), None)
+        for sql in (q["sql"] for q in captured.captured_queries):
+            with connection.cursor() as cursor:
+                cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF) {sql}")
+                plan = [row[0] for row in cursor.fetchall()]
+            print(f"\n-- {query or 'unfiltered'}: {sql[:100]}...")
+            print("\n".join(line for line in plan if "Scan" in line or "Execution" in line or "Sort" in line))
 
 
 def timed(client, url: str, query: dict, htmx: bool, repeat: int) -> tuple[list[float], str]:
@@ -138,6 +158,7 @@ def parse_args():
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--explain", action="store_true", help="print each filter's query plans")
     return parser.parse_args()
 
 
