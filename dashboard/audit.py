@@ -26,6 +26,7 @@ EVENTS_PAGE = 50
 VERSIONS_PAGE = 20
 RUNS_PAGE = 5
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_ID = 2**63 - 1  # the largest primary key a BigAutoField holds
 # What a guard event's `guard` and `decision` may be: the guards on signals, the magnet hold.
 GUARDS = (*(c.name for c in CONTRACTS), EventType.LIQ_MAGNET.value)
 DECISIONS = (*(d.value for d in Decision), *(r.value for r in HoldReason))
@@ -54,9 +55,12 @@ class Cursor:
         if not raw:
             return None
         micros, _, pk = raw.partition(".")
-        if not (micros.isdigit() and pk.isdigit()) or len(micros) > 18 or len(pk) > 18:
-            raise BadFilter(field, "is not a page of this list (follow the Older link)")
-        return cls(EPOCH + timedelta(microseconds=int(micros)), int(pk))
+        try:
+            if not (micros.isascii() and micros.isdigit() and pk.isascii() and pk.isdigit()) or len(pk) > 18:
+                raise ValueError
+            return cls(EPOCH + timedelta(microseconds=int(micros)), int(pk))
+        except (ValueError, OverflowError):
+            raise BadFilter(field, "is not a page of this list (follow the Older link)") from None
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,8 @@ class UsedVersion:
 
 def decision_detail(evaluation_id: int) -> tuple[Evaluation, list[GuardEvent], list[UsedVersion]] | None:
     """An evaluation with its guard events (inputs, parameters) and the parameter versions they used."""
+    if evaluation_id > MAX_ID:  # no such row, and the database would refuse the number
+        return None
     evaluation = Evaluation.objects.filter(pk=evaluation_id).first()
     if evaluation is None:
         return None

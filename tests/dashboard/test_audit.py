@@ -79,6 +79,9 @@ def test_decisions_made_through_the_api_are_listed_and_filtered(client, auditor,
         ({"run_parameter": "guard_order"}, "run_parameter"),
         ({"versions_before": "1.x"}, "versions_before"),
         ({"reports_before": "-5.1"}, "reports_before"),
+        ({"before": "999999999999999999999999.1"}, "before"),  # beyond any date
+        ({"before": "1.99999999999999999999"}, "before"),  # beyond any id
+        ({"before": "١٢.٣"}, "before"),  # digits, but not ASCII ones
     ],
 )
 def test_a_filter_that_cannot_be_used_is_answered_400_naming_the_field(client, auditor, query, field):
@@ -96,6 +99,7 @@ def test_a_filter_that_cannot_be_used_is_answered_400_naming_the_field(client, a
 def test_an_unknown_panel_or_decision_is_not_found(client, auditor):
     assert client.get("/audit/nothing/", headers=HTMX).status_code == 404
     assert client.get("/audit/decisions/999999/").status_code == 404
+    assert client.get("/audit/decisions/99999999999999999999999/").status_code == 404
 
 
 def _events(count: int) -> list[GuardEvent]:
