@@ -41,7 +41,7 @@ def fetch_input(kind: str, symbol: str, force: bool = False) -> dict:
     return {"kind": kind, "symbol": symbol, "outcome": outcome, "reason": reason}
 
 
-@shared_task(name="guards.prune_history", ignore_result=True, soft_time_limit=3600)
+@shared_task(name="guards.prune_history", ignore_result=True, soft_time_limit=1800)
 def prune_history() -> dict:
     """Daily: history older than RETENTION_DAYS deleted in short batches (guards/retention.py)."""
     report = retention.prune_history(now=timezone.now())

@@ -222,7 +222,14 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# However many beats are started, one sends the schedule; the others wait (tradingbot/beat.py).
+CELERY_BEAT_SCHEDULER = "tradingbot.beat:SingleBeatScheduler"
+# Delivery (docs/operations.md, "Workers"): a task is acknowledged when it has finished, so one
+# whose worker dies mid-task (killed, out of memory, machine lost) runs again on another; every
+# task is safe to run twice. One task reserved at a time, so a busy worker sits on none.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
@@ -262,6 +269,22 @@ SHADOW_PRICE_WAIT_MINUTES = env_int("SHADOW_PRICE_WAIT_MINUTES", 30)
 SHADOW_BATCH_SIZE = env_int("SHADOW_BATCH_SIZE", 500)
 # Guard effectiveness (SPEC §5.3, optimizer/effectiveness.py): the window each 4-hourly run covers.
 EFFECTIVENESS_WINDOW_DAYS = env_int("EFFECTIVENESS_WINDOW_DAYS", 7)
+# History older than this is pruned daily (guards/retention.py, docs/operations.md); the windows
+# that read the history must fit inside it.
+RETENTION_DAYS = env_int("RETENTION_DAYS", 90)
+PRUNE_BATCH_SIZE = env_int("PRUNE_BATCH_SIZE", 5000)
+
+
+def _check_retention() -> None:
+    from guards.domain.retention import retention_problem  # plain Python: safe before Django is set up
+
+    if problem := retention_problem(RETENTION_DAYS, EFFECTIVENESS_WINDOW_DAYS):
+        raise ImproperlyConfigured(problem)
+    if PRUNE_BATCH_SIZE < 1:
+        raise ImproperlyConfigured(f"PRUNE_BATCH_SIZE must be at least 1, not {PRUNE_BATCH_SIZE}")
+
+
+_check_retention()
 
 # --- i18n / time: everything is aware UTC ---
 LANGUAGE_CODE = "en-us"
