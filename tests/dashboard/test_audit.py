@@ -243,3 +243,23 @@ def test_older_pages_of_runs_follow_the_keyset(client, auditor):
         older = re.search(r'id="reports-older" href="[^"]*(?:\?|&amp;)reports_before=([0-9.]+)', text)
         query = {"reports_before": older.group(1)} if older else {}
     assert len(seen) == len(set(seen)) == 12 and not query
+
+
+def test_no_panel_counts_and_each_asks_a_few_queries(client, auditor, bot):
+    history(bot, blocked_pnl="30")
+    run_optimizer(now=timezone.now())
+    run_effectiveness(now=timezone.now(), days=7)
+    _events(120)
+    for url, query in [
+        ("/audit/", {}),
+        ("/audit/events/", {"symbol": "BTCUSDT"}),
+        ("/audit/versions/", {}),
+        ("/audit/runs/", {}),
+        ("/audit/reports/", {}),
+        (f"/audit/decisions/{Evaluation.objects.first().pk}/", {}),
+    ]:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url, query, headers=HTMX).status_code == 200
+        sql = [q["sql"].upper() for q in queries.captured_queries]
+        assert not [s for s in sql if "COUNT(" in s], url
+        assert len(sql) <= 14, (url, len(sql))  # session, user and a few bounded reads

@@ -14,7 +14,7 @@ from optimizer.domain.replay import Replayed, replay_chain
 from optimizer.models import OptimizerRun
 from optimizer.runs import load_window, run_optimizer
 from tests.guards.test_parameter_approval import staff
-from tests.optimizer.test_runs import WHALE, history
+from tests.optimizer.test_runs import WHALE, evaluate, history, taken
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
@@ -161,3 +161,20 @@ def test_the_taker_share_is_replayed_too(client, auditor, bot):
     history(bot, blocked_pnl="30")
     response = client.get("/what-if/", {"parameter": TAKER, "value": "0.5"}, headers=HTMX)
     assert response.status_code == 200 and 'id="whatif-result"' in response.content.decode()
+
+
+def test_a_flip_whose_pnl_is_not_known_yet_is_listed_and_left_out_of_the_totals(client, auditor, bot):
+    for n in range(3):
+        taken(bot, n, pnl="10")
+    for n in range(2):  # blocked, their shadow outcome still pending
+        assert evaluate(bot, f"pending-{n}", [-105_000])["blocked_by"] == "WHALE_INTENT_FILTER"
+    [run] = run_optimizer(now=timezone.now(), parameters=[WHALE])
+    row = next(c for c in run.candidates if c["value"] == "110000.00")
+
+    result = what_if(WHALE, Decimal("110000"), now=timezone.now())
+
+    assert len(result.flips) == 2 and all(f.pnl_effect is None for f in result.flips)
+    assert result.unpriced == 2 == row["unpriced"] and result.compared == 3 == run.compared
+    assert result.difference == 0 and row["changed_decisions"] == 0  # the table compares priced decisions only
+    page = client.get("/what-if/", {"parameter": WHALE, "value": "110000"}, headers=HTMX).content.decode()
+    assert page.count("unknown P&amp;L") == 2 and "2 without a known P&amp;L" in page
