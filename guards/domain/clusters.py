@@ -25,7 +25,9 @@ MIN_SHARE_OF_PEAK = Decimal("0.10")
 @dataclass(frozen=True)
 class Heatmap:
     y_axis: tuple[Decimal, ...]
-    cells: tuple[tuple[int, int, Decimal], ...]  # (x_index, y_index, usd)
+    # (x_index, y_index, usd): parse_heatmap keeps the latest column's cells only (the others are
+    # checked, then dropped: nothing reads them); a Heatmap built by hand may hold every column.
+    cells: tuple[tuple[int, int, Decimal], ...]
     candle_times_ms: tuple[int, ...]
     current_price: Decimal  # close of the last candle
 
@@ -62,7 +64,9 @@ def parse_heatmap(data: Any) -> Heatmap:
     candles = [_candle(row) for row in raw_candles]
     if not candles or not y_axis:
         raise MalformedPayload("heatmap has no price candles or no price rows")
-    cells = tuple(_cell(c, len(y_axis), len(candles)) for c in raw_cells)
+    checked = [_cell(c, len(y_axis), len(candles)) for c in raw_cells]
+    latest = max((x for x, _, _ in checked), default=None)
+    cells = tuple((x, y, to_decimal(v, "cell value")) for x, y, v in checked if x == latest)
     return Heatmap(y_axis, cells, tuple(t for t, _ in candles), candles[-1][1])
 
 
@@ -72,18 +76,20 @@ def _candle(row: Any) -> tuple[int, Decimal]:
     return to_millis(row[0], "candle time"), to_decimal(row[4], "candle close")
 
 
-def _cell(cell: Any, rows: int, columns: int) -> tuple[int, int, Decimal]:
+def _cell(cell: Any, rows: int, columns: int) -> tuple[int, int, Any]:
+    """A cell checked (shape, indices inside the axes, a finite number), its value as given."""
+    if type(cell) is list and len(cell) == 3:
+        x, y, value = cell
+        # The common shape, thousands of cells a fetch: checked without the general coercion.
+        if type(x) is int and type(y) is int and type(value) is float and 0 <= y < rows and 0 <= x < columns:
+            if math.isfinite(value):
+                return x, y, value
     if not isinstance(cell, (list, tuple)) or len(cell) != 3:
         raise MalformedPayload("a heatmap cell is not [x, y, value]")
-    x, y, value = cell
-    if type(x) is int and type(y) is int and type(value) is float and math.isfinite(value):
-        # The common shape, thousands of cells a fetch: the same numbers without the general coercion.
-        if 0 <= y < rows and 0 <= x < columns:
-            return x, y, Decimal(repr(value))
-    x, y = int(to_decimal(x, "x_index")), int(to_decimal(y, "y_index"))
+    x, y = int(to_decimal(cell[0], "x_index")), int(to_decimal(cell[1], "y_index"))
     if not (0 <= y < rows) or not (0 <= x < columns):
         raise MalformedPayload(f"heatmap cell [{x}, {y}] points outside y_axis or past the candles")
-    return x, y, to_decimal(value, "cell value")
+    return x, y, to_decimal(cell[2], "cell value")
 
 
 def find_clusters(heatmap: Heatmap) -> list[LiquidationCluster]:

@@ -148,13 +148,10 @@ def _store_buckets(symbol, source, read: NewOrders, floor_cents, now) -> None:
             return
         if read.rewalked_from:  # the window is read again from its start: what was stored there goes
             WhaleFlowBucket.objects.filter(symbol=symbol, minute_start__gte=read.rewalked_from).delete()
-        by_minute: dict[int, list[TakerOrder]] = {}
+        by_minute: dict[datetime, list[TakerOrder]] = {}
         for order in read.orders:
-            by_minute.setdefault(order.time_ms // MINUTE_MS, []).append(order)
-        for minute, minute_orders in by_minute.items():
-            _add_to_bucket(
-                symbol, source, minute, FlowDetail.from_orders(minute_orders, floor_cents), len(minute_orders)
-            )
+            by_minute.setdefault(_utc_ms(order.time_ms // MINUTE_MS * MINUTE_MS), []).append(order)
+        _add_to_buckets(symbol, source, by_minute, floor_cents)
         WhaleFlowBucket.objects.filter(symbol=symbol, minute_start__lt=now - BUCKET_RETENTION).delete()
 
 
@@ -173,25 +170,34 @@ def _advance_cursor(symbol: str, old_resume: int | None, resume_from: int, now: 
     )
 
 
-def _add_to_bucket(symbol: str, source: str, minute: int, part: FlowDetail, count: int) -> None:
-    minute_start = datetime.fromtimestamp(minute * 60, tz=dt_timezone.utc)
-    bucket = WhaleFlowBucket.objects.filter(symbol=symbol, minute_start=minute_start).first()
-    if bucket:
-        old = FlowDetail(
-            bucket.buy_total_cents, bucket.sell_total_cents, bucket.floor_cents, tuple(bucket.large_orders)
+def _add_to_buckets(symbol: str, source: str, by_minute: dict[datetime, list[TakerOrder]], floor_cents: int) -> None:
+    """Add each minute's orders to its bucket: one read of the buckets already there, one upsert."""
+    existing = {b.minute_start: b for b in WhaleFlowBucket.objects.filter(symbol=symbol, minute_start__in=by_minute)}
+    rows = []
+    for minute_start, orders in by_minute.items():
+        part, count = FlowDetail.from_orders(orders, floor_cents), len(orders)
+        if bucket := existing.get(minute_start):
+            old = FlowDetail(
+                bucket.buy_total_cents, bucket.sell_total_cents, bucket.floor_cents, tuple(bucket.large_orders)
+            )
+            part, count = FlowDetail.combine([old, part]), count + bucket.order_count
+        rows.append(
+            WhaleFlowBucket(
+                symbol=symbol,
+                minute_start=minute_start,
+                source=source,
+                buy_total_cents=part.buy_total_cents,
+                sell_total_cents=part.sell_total_cents,
+                floor_cents=part.floor_cents,
+                large_orders=list(part.large_orders),
+                order_count=count,
+            )
         )
-        part, count = FlowDetail.combine([old, part]), count + bucket.order_count
-    WhaleFlowBucket.objects.update_or_create(
-        symbol=symbol,
-        minute_start=minute_start,
-        defaults={
-            "source": source,
-            "buy_total_cents": part.buy_total_cents,
-            "sell_total_cents": part.sell_total_cents,
-            "floor_cents": part.floor_cents,
-            "large_orders": list(part.large_orders),
-            "order_count": count,
-        },
+    WhaleFlowBucket.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["symbol", "minute_start"],
+        update_fields=["source", "buy_total_cents", "sell_total_cents", "floor_cents", "large_orders", "order_count"],
     )
 
 

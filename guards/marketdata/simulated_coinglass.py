@@ -25,23 +25,39 @@ def envelope(data) -> dict:
 
 
 def heatmap(seed: int, symbol: str, now_ms: int) -> dict:
-    """aggregated-heatmap/model1 `data`: y_axis, sparse [x, y, usd] cells, hourly candles."""
+    """aggregated-heatmap/model1 `data`: y_axis, sparse [x, y, usd] cells, hourly candles.
+
+    The rows span about 88%-112% of the price on a grid that moves in whole blocks of 20 rows
+    (so the axis, like the real one, stays put while the price wanders within a block); each
+    column is a pure function of its own minute and the axis, cached: consecutive heatmaps share
+    all but their newest column."""
     last_minute = model.minute_index(now_ms)
     minutes = [last_minute - 60 * (HEATMAP_COLUMNS - 1 - x) for x in range(HEATMAP_COLUMNS)]
     price = model.mid_price(seed, symbol, last_minute)
     step = _row_step(price)
-    first_row = math.floor(price * 0.88 / step) * step
-    y_axis = [round(first_row + i * step, 8) for i in range(int(price * 0.24 / step))]
-    cells = []
+    block = step * ROWS_PER_BLOCK
+    first_row = math.floor(price * 0.88 / block) * block
+    rows = ROWS_PER_BLOCK * max(1, round(price * 0.24 / block))
+    y_axis = [round(first_row + i * step, 8) for i in range(rows)]
+    cells: list[list] = []
     for x, minute in enumerate(minutes):
-        levels = _liquidation_levels(
-            seed, symbol, tuple(minutes[max(0, x - 23) : x + 1]), model.mid_price(seed, symbol, minute)
-        )
-        for level_price, usd in levels.items():
-            y = round((level_price - y_axis[0]) / step)
-            if 0 <= y < len(y_axis) and usd >= 1:
-                cells.append([x, y, round(usd, 2)])
+        cells.extend([x, y, usd] for y, usd in _column(seed, symbol, minute, first_row, step, rows))
     return {"y_axis": y_axis, "liquidation_leverage_data": cells, "price_candlesticks": _candles(seed, symbol, minutes)}
+
+
+ROWS_PER_BLOCK = 20
+
+
+@lru_cache(maxsize=1 << 13)
+def _column(seed: int, symbol: str, minute: int, first_row: float, step: float, rows: int) -> tuple:
+    """One time column's cells on the axis: (y_index, usd) of every level of at least $1."""
+    levels = _liquidation_levels(seed, symbol, minute)
+    cells = []
+    for level_price, usd in levels.items():
+        y = round((level_price - first_row) / step)
+        if 0 <= y < rows and usd >= 1:
+            cells.append((y, round(usd, 2)))
+    return tuple(cells)
 
 
 def _row_step(price: float) -> float:
@@ -51,28 +67,38 @@ def _row_step(price: float) -> float:
     return next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
 
 
-@lru_cache(maxsize=1 << 12)
-def _liquidation_levels(seed: int, symbol: str, entry_minutes: tuple[int, ...], price_now: float) -> dict[float, float]:
-    """Open positions from the last 24 hourly columns liquidate at entry x (1 -/+ 1/leverage); a
-    level the price has already crossed is gone. Round numbers gather extra stops and liquidations.
-    Cached per column (read-only): consecutive heatmaps share all but their newest columns."""
+@lru_cache(maxsize=1 << 13)
+def _liquidation_levels(seed: int, symbol: str, minute: int) -> dict[float, float]:
+    """The levels at `minute`: positions opened in the 24 hours before (hourly) liquidate at
+    entry x (1 -/+ 1/leverage); a level the price has already crossed is gone. Round numbers
+    gather extra stops and liquidations. Read-only (cached)."""
+    price_now = model.mid_price(seed, symbol, minute)
     step = _row_step(price_now)
     levels: dict[float, float] = {}
-    for minute in entry_minutes:
-        entry = model.mid_price(seed, symbol, minute)
-        rnd = model.rng_for(seed, symbol, "liq", minute)
-        for lev in LEVERAGES:
-            for side in (-1, 1):
-                level = entry * (1 + side / lev)
-                if (side < 0 and level < price_now) or (side > 0 and level > price_now):
-                    key = round(level / step) * step
-                    levels[key] = levels.get(key, 0) + rnd.lognormvariate(13.5, 0.8) / lev * 10
+    for entry_minute in range(minute - 60 * 23, minute + 1, 60):
+        entry = model.mid_price(seed, symbol, entry_minute)
+        for lev, side, weight in _position_weights(seed, symbol, entry_minute):
+            level = entry * (1 + side / lev)
+            if (side < 0 and level < price_now) or (side > 0 and level > price_now):
+                key = round(level / step) * step
+                levels[key] = levels.get(key, 0) + weight
     round_step = ROUND_STEP.get(symbol, 10 ** math.floor(math.log10(price_now)))
     for k in range(-5, 6):
         level = (math.floor(price_now / round_step) + k) * round_step
-        rnd = model.rng_for(seed, symbol, "round", level)
-        levels[level] = levels.get(level, 0) + rnd.lognormvariate(14.5, 0.6)
+        levels[level] = levels.get(level, 0) + _round_number_weight(seed, symbol, level)
     return levels
+
+
+@lru_cache(maxsize=1 << 13)
+def _position_weights(seed: int, symbol: str, entry_minute: int) -> tuple[tuple[int, int, float], ...]:
+    """(leverage, side, USD at its liquidation level) of the positions opened at `entry_minute`."""
+    rnd = model.rng_for(seed, symbol, "liq", entry_minute)
+    return tuple((lev, side, rnd.lognormvariate(13.5, 0.8) / lev * 10) for lev in LEVERAGES for side in (-1, 1))
+
+
+@lru_cache(maxsize=1 << 12)
+def _round_number_weight(seed: int, symbol: str, level: float) -> float:
+    return model.rng_for(seed, symbol, "round", level).lognormvariate(14.5, 0.6)
 
 
 def _candles(seed: int, symbol: str, minutes: list[int]) -> list[list]:
