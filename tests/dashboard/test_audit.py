@@ -47,6 +47,7 @@ def test_an_empty_database_shows_every_panel_empty(client, auditor):
     assert "No guard decisions." in text
     assert "No optimizer runs yet" in text and "No effectiveness reports yet" in text
     assert "whale_cvd_threshold_usd" in text  # the seeded versions are there from the start
+    assert "{#" not in text and "{%" not in text  # no template syntax leaks onto the page
 
 
 def test_decisions_made_through_the_api_are_listed_and_filtered(client, auditor, bot):

@@ -45,6 +45,7 @@ def test_the_form_offers_each_replayable_parameter_with_its_active_value(client,
     text = client.get("/what-if/").content.decode()
     assert 'value="whale_cvd_threshold_usd"' in text and 'value="taker_min_share"' in text
     assert 'value="fear_greed_cutoff"' in text and "100,000 USD" in text
+    assert "{#" not in text and "{%" not in text
 
 
 @pytest.mark.parametrize(
