@@ -147,8 +147,12 @@ def _concentration_chart(symbol: str, price: Decimal | None, window_pct: Decimal
     levels = _latest_levels(symbol) if price else []
     span = price * window_pct * 2 / 100 if price else Decimal(0)
     shown = sorted((p, usd) for p, usd in levels if price and abs(p - price) <= span)
+    below = sum(1 for p, _ in shown if price and p < price)
     return {
         "labels": [f"{p:,.2f}" for p, _ in shown],
+        # Where the price falls between the bars (category index), drawn as a line by dashboard.js.
+        "priceIndex": below - 0.5 if shown else None,
+        "priceLabel": f"price {price:,.2f}" if price else "",
         "datasets": [
             {
                 "label": "Liquidations (USD)",
@@ -231,8 +235,14 @@ def _hold_events(rows: Sequence[Position]) -> dict[str, dict[str, Any]]:
         if event_type == EventType.LIQ_MAGNET:
             entry["reason"] = reason
         else:
-            entry["fail_open"].append(reason)
+            entry["fail_open"].append(_named_input(reason))
     return found
+
+
+def _named_input(problem: str) -> str:
+    """A fail-open reason as an operator reads it: "max_pain: MISSING" -> "Options max pain: MISSING"."""
+    kind, sep, code = problem.partition(": ")
+    return f"{inputs.LABELS[kind]}: {code}" if sep and kind in inputs.LABELS else problem
 
 
 # --- Data health ---------------------------------------------------------------------------------

@@ -23,15 +23,40 @@
     };
   }
 
+  // The current price as a dashed vertical line where the chart's data says it falls (priceIndex:
+  // a category index, x.5 between two bars); charts without one are left alone.
+  const priceLine = {
+    id: "priceLine",
+    afterDatasetsDraw: function (chart) {
+      const at = chart.data.priceIndex;
+      if (typeof at !== "number" || !chart.data.labels.length) return;
+      const x = chart.scales.x.getPixelForValue(at);
+      const area = chart.chartArea;
+      const ctx = chart.ctx;
+      ctx.save();
+      ctx.strokeStyle = ctx.fillStyle = "#264b73";
+      ctx.setLineDash([4, 3]);
+      ctx.beginPath();
+      ctx.moveTo(x, area.top);
+      ctx.lineTo(x, area.bottom);
+      ctx.stroke();
+      ctx.font = "11px system-ui, sans-serif";
+      ctx.fillText(chart.data.priceLabel || "price", x + 4, area.top + 10);
+      ctx.restore();
+    },
+  };
+
   function draw(canvas) {
     const data = chartData(canvas);
     if (!data || typeof Chart === "undefined") return;
     const chart = Chart.getChart(canvas);
     if (!chart) {
-      new Chart(canvas, { type: canvas.dataset.chart, data: data, options: options() });
+      new Chart(canvas, { type: canvas.dataset.chart, data: data, options: options(), plugins: [priceLine] });
       return;
     }
-    chart.data.labels = data.labels;
+    Object.keys(data).forEach(function (key) {
+      if (key !== "datasets") chart.data[key] = data[key];
+    });
     data.datasets.forEach(function (dataset, i) {
       if (chart.data.datasets[i]) Object.assign(chart.data.datasets[i], dataset);
       else chart.data.datasets.push(dataset);

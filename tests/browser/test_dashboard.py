@@ -45,8 +45,8 @@ def test_overview_draws_the_flow_chart_and_warns_of_a_divergence(operator, live_
     assert chart["data"] == [0, 500000, 60000, 0] and chart["bars"] == 4
     assert chart["width"] > 0 and chart["height"] > 0
     expect(page.locator("#nearest-cluster")).to_contain_text("SHORT at 101,000.00")
-    magnet = page.evaluate("() => Chart.getChart(document.getElementById('magnet-chart')).data.labels")
-    assert magnet == ["98,500.00", "101,000.00"]
+    magnet = page.evaluate("() => Chart.getChart(document.getElementById('magnet-chart')).data")
+    assert magnet["labels"] == ["98,500.00", "101,000.00"] and magnet["priceIndex"] == 0.5
 
 
 def test_a_panel_refreshes_in_place_when_new_data_arrives(operator, live_server):

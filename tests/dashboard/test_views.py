@@ -156,6 +156,7 @@ def test_magnet_panel_shows_nearest_and_top_two_clusters_from_the_latest_price(c
     chart = magnet["chart"]
     assert chart["labels"] == ["98,500.00", "101,000.00", "102,500.00"]  # within ±6% of the price
     assert chart["datasets"][0]["backgroundColor"] == ["#2e7d32", "#c62828", "#c62828"]
+    assert (chart["priceIndex"], chart["priceLabel"]) == (0.5, "price 100,000.00")  # between the first two bars
     html = client.get("/panels/magnet/").content.decode()
     assert "1.00%" in html and "SHORT</span> at 101,000.00" in html
 
@@ -186,7 +187,8 @@ def test_positions_panel_names_the_inputs_a_hold_ignored(client, operator, bot):
     assert bot("/api/v1/positions/min-hold", hold_request("pos-9")).status_code == 200
     position = panel("positions")["positions"][0]
     assert position["row"].hold_reason == "TRUE_TREND"
-    assert any(p.startswith("liquidation_heatmap: MISSING") for p in position["fail_open"])
+    assert "Liquidation heatmap: MISSING" in position["fail_open"]
+    assert "decided without Liquidation heatmap: MISSING" in client.get("/panels/positions/").content.decode()
 
 
 def test_positions_of_another_symbol_are_not_listed(client, operator, bot):
