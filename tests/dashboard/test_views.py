@@ -288,3 +288,20 @@ def test_failures_panel_shows_the_newest_25(client, operator):
     assert len(shown) == 25
     assert [f.created_at for f in shown] == sorted((f.created_at for f in shown), reverse=True)
     assert shown[-1].reason_code == "E12"
+
+
+def test_every_panel_reads_what_the_simulator_pipeline_stores(client, operator):
+    """The panels on the shapes the real fetchers store (no hand-made snapshot): one fetch of
+    every input through the limiter, on simulated data."""
+    from guards.intel import ingest
+
+    ingest.fetch_intel(symbols=["BTCUSDT"], now=timezone.now())
+
+    magnet = panel("magnet")
+    assert magnet["view"].price is not None and magnet["chart"]["labels"]  # the heatmap column around the price
+    assert panel("cvd")["flow"] is not None
+    rows = [r for r in panel("inputs")["rows"] if r["symbol"] in ("BTCUSDT", "all pairs")]
+    assert all(r["age"].as_of and r["attempt"].outcome == "ok" for r in rows), [(r["label"], r["age"]) for r in rows]
+    for url in PAGES + PANEL_URLS:
+        html = client.get(url).content.decode()
+        assert "simulated data" in html or url in ("/panels/failures/", "/panels/plan/", "/panels/limits/"), url
