@@ -64,7 +64,21 @@ def parse_heatmap(data: Any) -> Heatmap:
     candles = [_candle(row) for row in raw_candles]
     if not candles or not y_axis:
         raise MalformedPayload("heatmap has no price candles or no price rows")
-    checked = [_cell(c, len(y_axis), len(candles)) for c in raw_cells]
+    rows, columns = len(y_axis), len(candles)
+    # The common shape, thousands of cells a fetch, is checked inline; anything else by _cell.
+    checked = [
+        c
+        if type(c) is list
+        and len(c) == 3
+        and type(c[0]) is int
+        and type(c[1]) is int
+        and type(c[2]) is float
+        and 0 <= c[0] < columns
+        and 0 <= c[1] < rows
+        and math.isfinite(c[2])
+        else _cell(c, rows, columns)
+        for c in raw_cells
+    ]
     latest = max((x for x, _, _ in checked), default=None)
     cells = tuple((x, y, to_decimal(v, "cell value")) for x, y, v in checked if x == latest)
     return Heatmap(y_axis, cells, tuple(t for t, _ in candles), candles[-1][1])
@@ -76,14 +90,8 @@ def _candle(row: Any) -> tuple[int, Decimal]:
     return to_millis(row[0], "candle time"), to_decimal(row[4], "candle close")
 
 
-def _cell(cell: Any, rows: int, columns: int) -> tuple[int, int, Any]:
-    """A cell checked (shape, indices inside the axes, a finite number), its value as given."""
-    if type(cell) is list and len(cell) == 3:
-        x, y, value = cell
-        # The common shape, thousands of cells a fetch: checked without the general coercion.
-        if type(x) is int and type(y) is int and type(value) is float and 0 <= y < rows and 0 <= x < columns:
-            if math.isfinite(value):
-                return x, y, value
+def _cell(cell: Any, rows: int, columns: int) -> tuple[int, int, Decimal]:
+    """A cell checked (shape, indices inside the axes, a finite number)."""
     if not isinstance(cell, (list, tuple)) or len(cell) != 3:
         raise MalformedPayload("a heatmap cell is not [x, y, value]")
     x, y = int(to_decimal(cell[0], "x_index")), int(to_decimal(cell[1], "y_index"))

@@ -16,7 +16,9 @@ from functools import lru_cache
 from guards.marketdata import market_model as model
 
 LEVERAGES = (10, 25, 50, 100)
-HEATMAP_COLUMNS = 72  # hourly columns: the "3d" range
+COLUMN_MINUTES = 120
+HEATMAP_COLUMNS = 36  # two-hour columns: the "3d" range (the real one is finer; the parser takes any)
+ENTRY_HOURS = 12  # positions opened over the last 12 hours make up a column's levels
 ROUND_STEP = {"BTCUSDT": 1000.0, "ETHUSDT": 50.0}
 
 
@@ -32,7 +34,7 @@ def heatmap(seed: int, symbol: str, now_ms: int) -> dict:
     column is a pure function of its own minute and the axis, cached: consecutive heatmaps share
     all but their newest column."""
     last_minute = model.minute_index(now_ms)
-    minutes = [last_minute - 60 * (HEATMAP_COLUMNS - 1 - x) for x in range(HEATMAP_COLUMNS)]
+    minutes = [last_minute - COLUMN_MINUTES * (HEATMAP_COLUMNS - 1 - x) for x in range(HEATMAP_COLUMNS)]
     price = model.mid_price(seed, symbol, last_minute)
     step = _row_step(price)
     block = step * ROWS_PER_BLOCK
@@ -69,13 +71,13 @@ def _row_step(price: float) -> float:
 
 @lru_cache(maxsize=1 << 13)
 def _liquidation_levels(seed: int, symbol: str, minute: int) -> dict[float, float]:
-    """The levels at `minute`: positions opened in the 24 hours before (hourly) liquidate at
+    """The levels at `minute`: positions opened in the ENTRY_HOURS before (hourly) liquidate at
     entry x (1 -/+ 1/leverage); a level the price has already crossed is gone. Round numbers
     gather extra stops and liquidations. Read-only (cached)."""
     price_now = model.mid_price(seed, symbol, minute)
     step = _row_step(price_now)
     levels: dict[float, float] = {}
-    for entry_minute in range(minute - 60 * 23, minute + 1, 60):
+    for entry_minute in range(minute - 60 * (ENTRY_HOURS - 1), minute + 1, 60):
         entry = model.mid_price(seed, symbol, entry_minute)
         for lev, side, weight in _position_weights(seed, symbol, entry_minute):
             level = entry * (1 + side / lev)
@@ -107,10 +109,10 @@ def _candles(seed: int, symbol: str, minutes: list[int]) -> list[list]:
 
 @lru_cache(maxsize=1 << 12)
 def _candle(seed: int, symbol: str, minute: int) -> tuple:
-    """The hourly candle ending at `minute`."""
-    bars = [model.minute_ohlc(seed, symbol, m) for m in range(minute - 59, minute + 1)]
+    """The candle of the column ending at `minute`."""
+    bars = [model.minute_ohlc(seed, symbol, m) for m in range(minute - COLUMN_MINUTES + 1, minute + 1)]
     high, low = max(b[1] for b in bars), min(b[2] for b in bars)
-    ts = (model.EPOCH_MS + (minute - 59) * model.MINUTE_MS) // 1000
+    ts = (model.EPOCH_MS + (minute - COLUMN_MINUTES + 1) * model.MINUTE_MS) // 1000
     return (ts, f"{bars[0][0]:.1f}", f"{high:.1f}", f"{low:.1f}", f"{bars[-1][3]:.1f}", "63753192.11")
 
 
@@ -138,8 +140,8 @@ def taker_buy_sell(seed: int, symbol: str, now_ms: int, range_: str) -> dict:
     last = model.minute_index(now_ms)
     buy = sell = 0.0
     for minute in range(last - RANGE_MINUTES[range_], last):
-        for _, notional, is_buy, _ in model.taker_orders(seed, symbol, minute):
-            buy, sell = (buy + notional, sell) if is_buy else (buy, sell + notional)
+        minute_buy, minute_sell = _minute_taker_totals(seed, symbol, minute)
+        buy, sell = buy + minute_buy, sell + minute_sell
     scale = 40.0  # the whole market is larger than the simulated Binance tape
     exchanges = [
         _exchange_row(name, buy * w, sell * w) for name, w in (("Binance", 1.0), ("OKX", 0.55), ("Bybit", 0.45))
@@ -154,6 +156,15 @@ def taker_buy_sell(seed: int, symbol: str, now_ms: int, range_: str) -> dict:
         "sell_vol_usd": round(total_sell, 2),
         "exchange_list": exchanges,
     }
+
+
+@lru_cache(maxsize=1 << 14)
+def _minute_taker_totals(seed: int, symbol: str, minute: int) -> tuple[float, float]:
+    """Taker buy and sell notional of one simulated minute."""
+    buy = sell = 0.0
+    for _, notional, is_buy, _ in model.taker_orders(seed, symbol, minute):
+        buy, sell = (buy + notional, sell) if is_buy else (buy, sell + notional)
+    return buy, sell
 
 
 def _exchange_row(name: str, buy: float, sell: float) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from guards.domain.cvd import AggTrade
 from guards.domain.prices import Bar
@@ -50,20 +51,8 @@ class SimulatedMarket:
         first = model.minute_index(start_ms + model.MINUTE_MS - 1)
         return [self.bar(symbol, m) for m in range(first, min(last + 1, first + limit))]
 
-    def _minute_rows(self, symbol: str, minute: int) -> list[AggTrade]:
-        rows = []
-        tick = model.TICKS.get(symbol, Decimal("0.001"))
-        mid = model.mid_price(self.seed, symbol, minute)
-        for time_ms, notional, buy, fills in model.taker_orders(self.seed, symbol, minute):
-            for fill in range(fills):  # a sweep: several rows, same time and side, walking the book
-                price = _round(mid * (1 + (fill if buy else -fill) * 0.00002), tick)
-                qty = (Decimal(notional / fills) / price).quantize(Decimal("0.001"))
-                rows.append((time_ms, price, qty, buy))
-        return [
-            AggTrade(minute * ROWS_PER_MINUTE + i, price, qty, t, not buy)
-            for i, (t, price, qty, buy) in enumerate(rows)
-            if qty > 0
-        ]
+    def _minute_rows(self, symbol: str, minute: int) -> tuple[AggTrade, ...]:
+        return _minute_rows(self.seed, symbol, minute)
 
     def bar(self, symbol: str, minute: int) -> Bar:
         """The 1-minute bar that opens at `minute` (minutes since the epoch)."""
@@ -74,3 +63,21 @@ class SimulatedMarket:
 
 def _round(value: float, tick: Decimal) -> Decimal:
     return (Decimal(value) / tick).to_integral_value(rounding=ROUND_HALF_UP) * tick
+
+
+@lru_cache(maxsize=1 << 10)
+def _minute_rows(seed: int, symbol: str, minute: int) -> tuple[AggTrade, ...]:
+    """The aggTrades rows of one minute (cached: a page boundary reads its minute twice)."""
+    rows = []
+    tick = model.TICKS.get(symbol, Decimal("0.001"))
+    mid = model.mid_price(seed, symbol, minute)
+    for time_ms, notional, buy, fills in model.taker_orders(seed, symbol, minute):
+        for fill in range(fills):  # a sweep: several rows, same time and side, walking the book
+            price = _round(mid * (1 + (fill if buy else -fill) * 0.00002), tick)
+            qty = (Decimal(notional / fills) / price).quantize(Decimal("0.001"))
+            rows.append((time_ms, price, qty, buy))
+    return tuple(
+        AggTrade(minute * ROWS_PER_MINUTE + i, price, qty, t, not buy)
+        for i, (t, price, qty, buy) in enumerate(rows)
+        if qty > 0
+    )
