@@ -305,3 +305,19 @@ def test_every_panel_reads_what_the_simulator_pipeline_stores(client, operator):
     for url in PAGES + PANEL_URLS:
         html = client.get(url).content.decode()
         assert "simulated data" in html or url in ("/panels/failures/", "/panels/plan/", "/panels/limits/"), url
+
+
+def test_panel_queries_are_pinned(bot, django_assert_num_queries):
+    """Warm cache: the positions panel reads the positions and their latest answers' events; the
+    data-health panels read every input's records in one query where the database allows a
+    LIMIT inside UNION ALL (else one per input), however long the history."""
+    from django.db import connection
+
+    store_price("100000")
+    store_heatmap([("101000", "9000000")])
+    assert bot("/api/v1/positions/min-hold", hold_request("pos-q")).status_code == 200
+    per_input = 1 if connection.features.supports_slicing_ordering_in_compound else 2 * 5 + 1
+    for name, queries in [("positions", 2), ("inputs", per_input), ("failures", per_input), ("cvd", 0)]:
+        panel(name)  # fills the caches (parameters, plan, snapshots)
+        with django_assert_num_queries(queries):
+            panel(name)
