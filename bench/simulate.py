@@ -66,7 +66,9 @@ def main() -> None:
             with psycopg.connect(admin_url, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     print(done.stdout.strip())
-    print(f"\nsimulate --hours {args.hours}, 2 symbols, {args.database}: {elapsed:.1f} s wall (target <= 60 s for 168 h)")
+    print(
+        f"\nsimulate --hours {args.hours}, 2 symbols, {args.database}: {elapsed:.1f} s wall (target <= 60 s for 168 h)"
+    )
     print(f"  {args.hours / elapsed:.2f} simulated hours per second")
 
 

@@ -110,6 +110,8 @@ class _ProgressBar:
     def _draw(self, percent: int, moment: datetime) -> None:
         self.shown = percent
         filled = BAR_WIDTH * percent // 100
-        line = f"[{'#' * filled}{' ' * (BAR_WIDTH - filled)}] {percent:3d}%  simulated up to {moment:%Y-%m-%d %H:%M} UTC"
+        line = (
+            f"[{'#' * filled}{' ' * (BAR_WIDTH - filled)}] {percent:3d}%  simulated up to {moment:%Y-%m-%d %H:%M} UTC"
+        )
         self.out.write(f"\r{line}" if self.tty else line, ending="" if self.tty else "\n")
         self.out.flush()
