@@ -1,0 +1,152 @@
+"""The daily prune on PostgreSQL: 1,000,000 guard events over 180 days, half past RETENTION_DAYS=90.
+
+    .venv/bin/python bench/prune_history.py [--events 1000000] [--days 180] [--retention 90]
+
+Creates a throwaway database (bench_prune_<pid>) on the PostgreSQL at BENCH_PG_URL (default
+postgres://postgres@127.0.0.1:5432/postgres), fills it as bench/effectiveness.py does (in SQL),
+and drops it at the end. Timed: `prune_history` (5,000-row batches), each DELETE statement on
+its own, and, meanwhile, a writer recording one decision (an evaluation and three guard events in
+one transaction, as the gate does) every 20 ms: its slowest write, beside the same writer's
+with no prune running, shows whether the prune held the gate up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+_spec = importlib.util.spec_from_file_location("bench_effectiveness", ROOT / "bench" / "effectiveness.py")
+assert _spec and _spec.loader
+filling = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(filling)
+
+
+def main() -> None:
+    args = parse_args()
+    admin_url = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    name = f"bench_prune_{os.getpid()}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        os.environ["DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + f"/{name}"
+        os.environ.pop("REDIS_URL", None)
+        os.environ["TRADINGBOT_VAR_DIR"] = tempfile.mkdtemp(prefix="bench-prune-")
+        os.environ["MARKET_DATA"] = "simulated"
+        os.environ["RETENTION_DAYS"] = str(args.retention)
+        os.environ["DJANGO_SETTINGS_MODULE"] = "tradingbot.settings"
+        run(args)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run(args) -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from guards import retention
+
+    call_command("migrate", verbosity=0)
+    signals = -(-args.events // 3)
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        filling.fill(cursor, signals, timedelta(days=args.days))
+        cursor.execute("VACUUM ANALYZE guards_guardevent")
+        cursor.execute("VACUUM ANALYZE guards_evaluation")
+    filled = time.perf_counter() - started
+    print(f"{args.events:,} guard events over {signals:,} signals and {args.days} days: {filled:.1f} s")
+
+    quiet = Writer("quiet")  # the same writes with no prune running, for comparison
+    quiet.start()
+    time.sleep(3)
+    quiet.stop()
+    writer = Writer("during")
+    writer.start()
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        report = retention.prune_history(now=filling.END)
+        elapsed = time.perf_counter() - started
+    writer.stop()
+    deletes = [float(q["time"]) for q in queries.captured_queries if q["sql"].startswith("DELETE")]
+    print(f"prune_history (RETENTION_DAYS={args.retention}): {elapsed:.1f} s, {report.batches} batches")
+    for table in retention.TABLES:
+        print(f"  {table:<24} {report.rows[table]:>10,}")
+    print(
+        f"DELETE statements: {len(deletes)}, median {statistics.median(deletes) * 1000:.0f} ms, "
+        f"slowest {max(deletes) * 1000:.0f} ms"
+    )
+    for label, timings in (("during the prune", writer.timings), ("with no prune", quiet.timings)):
+        print(
+            f"decisions recorded {label}: {len(timings)}, "
+            f"median {statistics.median(timings) * 1000:.1f} ms, slowest {max(timings) * 1000:.1f} ms"
+        )
+
+
+class Writer(threading.Thread):
+    """One decision every 20 ms, on its own connection, like a gunicorn worker."""
+
+    def __init__(self, label: str):
+        super().__init__(daemon=True)
+        self.label = label
+        self.timings: list[float] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        from django.db import connection, transaction
+        from django.utils import timezone
+
+        from guards.models import Evaluation, GuardEvent
+
+        n = 0
+        while not self.done.is_set():
+            n += 1
+            started = time.perf_counter()
+            with transaction.atomic():
+                now = timezone.now()
+                evaluation = Evaluation.objects.create(
+                    signal_id=f"{self.label}-{n}", symbol="BTCUSDT", direction="LONG", base_size=1000, allowed=True,
+                    size_multiplier=1, final_size=1000, response={}, evaluated_at=now,
+                )  # fmt: skip
+                GuardEvent.objects.bulk_create(
+                    GuardEvent(event_type=g, guard=g, decision="allow", symbol="BTCUSDT", evaluation=evaluation,
+                               position=i, created_at=now)
+                    for i, g in enumerate(("TAKER_AGGRESSION", "WHALE_INTENT_FILTER", "FEAR_GREED_MULTIPLIER"))
+                )  # fmt: skip
+            self.timings.append(time.perf_counter() - started)
+            time.sleep(0.02)
+        connection.close()
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join()
+
+
+def parse_args():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--days", type=int, default=180)
+    parser.add_argument("--retention", type=int, default=90)
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    main()
