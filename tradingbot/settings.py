@@ -299,6 +299,8 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 LOGIN_URL = "admin:login"
 # How often each dashboard panel asks for fresh data (while its tab is visible).
 DASHBOARD_REFRESH_SECONDS = env_int("DASHBOARD_REFRESH_SECONDS", 10)
+if DASHBOARD_REFRESH_SECONDS < 1:
+    raise ImproperlyConfigured(f"DASHBOARD_REFRESH_SECONDS must be at least 1, not {DASHBOARD_REFRESH_SECONDS}")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -321,3 +321,13 @@ def test_panel_queries_are_pinned(bot, django_assert_num_queries):
         panel(name)  # fills the caches (parameters, plan, snapshots)
         with django_assert_num_queries(queries):
             panel(name)
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "often"])
+def test_a_refresh_interval_below_one_second_stops_start_up(tmp_path, value):
+    from tests.test_settings import manage_check
+
+    done = manage_check(tmp_path, DASHBOARD_REFRESH_SECONDS=value)
+    assert done.returncode != 0
+    line = done.stderr.strip()
+    assert line.startswith("Configuration error: DASHBOARD_REFRESH_SECONDS must be") and "\n" not in line
