@@ -149,7 +149,7 @@ def _concentration_chart(symbol: str, price: Decimal | None, window_pct: Decimal
     shown = sorted((p, usd) for p, usd in levels if price and abs(p - price) <= span)
     below = sum(1 for p, _ in shown if price and p < price)
     return {
-        "labels": [f"{p:,.2f}" for p, _ in shown],
+        "labels": [_axis_price(p) for p, _ in shown],
         # Where the price falls between the bars (category index), drawn as a line by dashboard.js.
         "priceIndex": below - 0.5 if shown else None,
         "priceLabel": f"price {price:,.2f}" if price else "",
@@ -161,6 +161,11 @@ def _concentration_chart(symbol: str, price: Decimal | None, window_pct: Decimal
             }
         ],
     }
+
+
+def _axis_price(price: Decimal) -> str:
+    """A price level short enough for an axis: whole units from 1,000 up, else two decimals."""
+    return f"{price:,.0f}" if price >= 1000 else f"{price:,.2f}"
 
 
 def _latest_levels(symbol: str) -> list[tuple[Decimal, Decimal]]:

@@ -46,7 +46,7 @@ def test_overview_draws_the_flow_chart_and_warns_of_a_divergence(operator, live_
     assert chart["width"] > 0 and chart["height"] > 0
     expect(page.locator("#nearest-cluster")).to_contain_text("SHORT at 101,000.00")
     magnet = page.evaluate("() => Chart.getChart(document.getElementById('magnet-chart')).data")
-    assert magnet["labels"] == ["98,500.00", "101,000.00"] and magnet["priceIndex"] == 0.5
+    assert magnet["labels"] == ["98,500", "101,000"] and magnet["priceIndex"] == 0.5
 
 
 def test_a_panel_refreshes_in_place_when_new_data_arrives(operator, live_server):

@@ -154,7 +154,7 @@ def test_magnet_panel_shows_nearest_and_top_two_clusters_from_the_latest_price(c
     assert [(str(c.side), c.price) for c in view.top] == [("SHORT", 101000), ("SHORT", 102500)]
     assert (str(view.nearest.side), view.nearest.price, view.nearest.distance_pct) == ("SHORT", 101000, 1)
     chart = magnet["chart"]
-    assert chart["labels"] == ["98,500.00", "101,000.00", "102,500.00"]  # within ±6% of the price
+    assert chart["labels"] == ["98,500", "101,000", "102,500"]  # within ±6% of the price
     assert chart["datasets"][0]["backgroundColor"] == ["#2e7d32", "#c62828", "#c62828"]
     assert (chart["priceIndex"], chart["priceLabel"]) == (0.5, "price 100,000.00")  # between the first two bars
     html = client.get("/panels/magnet/").content.decode()
