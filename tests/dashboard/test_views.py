@@ -259,7 +259,9 @@ def test_limits_panel_reads_the_shared_limiter(client, operator):
     sources = {s["source"]: s for s in panel("limits")["sources"]}
     assert (sources["binance"]["used"], sources["binance"]["limit"]) == (20, 1200)
     assert sources["coinglass"]["used"] == 0 and sources["coinglass"]["min_interval_seconds"] == 2.5
-    assert "20 / 1,200 request weight (2%)" in client.get("/panels/limits/").content.decode()
+    html = client.get("/panels/limits/").content.decode()
+    assert "20 / 1,200 request weight (2%)" in html
+    assert "The simulator makes no calls to the exchanges" in html  # MARKET_DATA=simulated
 
 
 def test_panels_poll_only_while_the_tab_is_visible(client, operator):
