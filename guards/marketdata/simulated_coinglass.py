@@ -29,7 +29,7 @@ def envelope(data) -> dict:
 def heatmap(seed: int, symbol: str, now_ms: int) -> dict:
     """aggregated-heatmap/model1 `data`: y_axis, sparse [x, y, usd] cells, hourly candles.
 
-    The rows span about 88%-112% of the price on a grid that moves in whole blocks of 20 rows
+    The rows span about 88%-112% of the price on a grid that moves in whole blocks of 100 rows (5%)
     (so the axis, like the real one, stays put while the price wanders within a block); each
     column is a pure function of its own minute and the axis, cached: consecutive heatmaps share
     all but their newest column."""
@@ -47,7 +47,7 @@ def heatmap(seed: int, symbol: str, now_ms: int) -> dict:
     return {"y_axis": y_axis, "liquidation_leverage_data": cells, "price_candlesticks": _candles(seed, symbol, minutes)}
 
 
-ROWS_PER_BLOCK = 20
+ROWS_PER_BLOCK = 100
 
 
 @lru_cache(maxsize=1 << 13)
