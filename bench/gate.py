@@ -1,9 +1,19 @@
-"""Gate throughput: requests/s and p99 of POST /signals/evaluate beside a bare Django endpoint.
+"""Gate throughput beside its two anchors, side by side in one run (issue 11).
 
-Runs gunicorn on PostgreSQL + Redis (the production shape) on 127.0.0.1 and drives it with
-wrk (Debian package `wrk`) for a bounded time. Usage:
+Serves the product with gunicorn (sync workers) on PostgreSQL + Redis, the production shape, on
+127.0.0.1, through a bench-only settings module (bench/gate_site.py) that adds two anchor
+endpoints the product never has, and drives each with wrk (Debian package `wrk`), same body,
+same server, one after the other:
 
-    .venv/bin/python bench/gate.py [--seconds 15] [--connections 16] [--workers 2]
+- memory anchor: a bare Django JSON endpoint deciding in memory (the stack's limit);
+- durable anchor: the same plus one round trip committing an evaluation row and 3 event rows
+  in one statement (the limit for a decision stored before it is answered);
+- POST /api/v1/signals/evaluate.
+
+Prints requests/s, p50, p99 and the gate's ratios to both anchors. With --rounds N the three are
+measured N times in turn and each figure is the median. Usage:
+
+    .venv/bin/python bench/gate.py [--seconds 15] [--connections 8] [--threads 1] [--workers 2] [--rounds 1]
 """
 
 from __future__ import annotations
@@ -11,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -19,6 +30,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = str(ROOT / ".venv" / "bin" / "python")
+EVALUATE = "/api/v1/signals/evaluate"
+ROWS = (
+    ("memory anchor (bare Django JSON, decides in memory)", "/bench/anchor/memory"),
+    ("durable anchor (+1 statement: evaluation + 3 events)", "/bench/anchor/durable"),
+    ("POST /api/v1/signals/evaluate", EVALUATE),
+)
 
 
 def main() -> None:
@@ -33,7 +50,6 @@ def main() -> None:
     manage("fetch_intel", "--force")
     manage("shell", "-c", "from django.contrib.auth.models import User; User.objects.get_or_create(username='bench')")
     env["BENCH_TOKEN"] = manage("create_api_token", "bench")
-    env["BENCH_RUN"] = str(int(time.time()))
     server = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
@@ -46,30 +62,49 @@ def main() -> None:
             "warning",
         ],
         cwd=ROOT,
-        env=env,
+        env={**env, "DJANGO_SETTINGS_MODULE": "gate_site", "PYTHONPATH": str(ROOT / "bench")},
     )
     try:
         wait_until_up(args.port)
-        rows = [
-            ("bare Django /healthz", run_wrk(args, "/healthz", env)),
-            ("POST /api/v1/signals/evaluate", run_wrk(args, "/api/v1/signals/evaluate", env, "bench/evaluate.lua")),
-        ]
+        for _, path in ROWS:  # warm both workers' imports, connections and caches; not counted
+            run_wrk(args, path, env, seconds=2)
+        runs: dict[str, list[tuple[float, float, float]]] = {path: [] for _, path in ROWS}
+        for _ in range(args.rounds):
+            for _, path in ROWS:
+                runs[path].append(run_wrk(args, path, env, seconds=args.seconds))
     finally:
         server.terminate()
         server.wait(timeout=20)
+    figures = {path: tuple(statistics.median(r[i] for r in found) for i in range(3)) for path, found in runs.items()}
+    print_table(args, figures)
+
+
+def print_table(args, figures: dict[str, tuple[float, ...]]) -> None:
     print(
-        f"\nwrk {args.seconds}s, {args.connections} connections, gunicorn {args.workers} sync workers, "
-        f"PostgreSQL + Redis cache, {os.cpu_count()} cores shared with wrk"
+        f"\nwrk {args.threads} thread(s), {args.connections} connections, {args.seconds} s each"
+        f"{f', median of {args.rounds} rounds' if args.rounds > 1 else ''}; gunicorn {args.workers} sync workers; "
+        f"PostgreSQL + Redis on 127.0.0.1; {os.cpu_count()} cores shared with wrk"
     )
-    for name, (rps, p50, p99) in rows:
-        print(f"{name:<32} {rps:>9.1f} req/s   p50 {p50:>8}   p99 {p99:>8}")
+    print(f"{'endpoint':<54} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
+    for name, path in ROWS:
+        rps, p50, p99 = figures[path]
+        print(f"{name:<54} {rps:>9.1f} {p50:>8.2f} {p99:>8.2f}")
+    gate = figures[EVALUATE]
+    for name, path in ROWS[:2]:
+        anchor = figures[path]
+        print(
+            f"gate / {name.split(' (')[0]:<15} throughput {gate[0] / anchor[0]:.2f}x   p99 {gate[2] / anchor[2]:.2f}x"
+        )
+    print("target (issue 11): throughput >= 0.80x the durable anchor, p99 <= 1.25x the durable anchor")
 
 
 def parse_args():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=15)
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--port", type=int, default=8799)
     return parser.parse_args()
 
@@ -94,18 +129,30 @@ def wait_until_up(port: int) -> None:
     sys.exit("gunicorn did not come up")
 
 
-def run_wrk(args, path: str, env: dict, script: str | None = None) -> tuple[float, str, str]:
-    cmd = ["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--latency"]
-    cmd += ["-s", str(ROOT / script)] if script else []
-    out = subprocess.run(
-        [*cmd, f"http://127.0.0.1:{args.port}{path}"], env=env, capture_output=True, text=True, check=True
-    ).stdout
-    if "Non-2xx" in out:
-        sys.exit(f"{path}: non-2xx answers during the run:\n{out}")
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)
-    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)
-    return rps, p50, p99
+def run_wrk(args, path: str, env: dict, *, seconds: int) -> tuple[float, float, float]:
+    """(requests/s, p50 ms, p99 ms); every answer must be 2xx. A fresh run id per call keeps the
+    signal_ids new (wrk's Lua random numbers repeat from one start to the next)."""
+    cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s", "--latency"]
+    cmd += ["-s", str(ROOT / "bench" / "evaluate.lua"), f"http://127.0.0.1:{args.port}{path}"]
+    run_env = {**env, "BENCH_PATH": path, "BENCH_RUN": f"{time.time_ns()}"}
+    out = subprocess.run(cmd, env=run_env, capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in out or "Socket errors" in out:
+        sys.exit(f"{path}: errors during the run:\n{out}")
+    rps = float(_found(r"Requests/sec:\s+([\d.]+)", out))
+    return rps, _ms(_found(r"^\s+50%\s+(\S+)", out)), _ms(_found(r"^\s+99%\s+(\S+)", out))
+
+
+def _found(pattern: str, out: str) -> str:
+    match = re.search(pattern, out, re.M)
+    if match is None:
+        sys.exit(f"unexpected wrk output:\n{out}")
+    return match.group(1)
+
+
+def _ms(text: str) -> float:
+    """wrk's latency (`812.00us`, `4.61ms`, `1.02s`) in milliseconds."""
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
 if __name__ == "__main__":
