@@ -15,21 +15,18 @@ for every filter shape; warm cache; median and worst of `--repeat` requests.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
-
-import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.effectiveness import END, fill  # noqa: E402
+from bench.throwaway import throwaway_database  # noqa: E402
 
 FILTERS = [
     {},
@@ -48,29 +45,11 @@ FILTERS = [
 
 def main() -> None:
     args = parse_args()
-    admin_url = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    name = f"bench_audit_{os.getpid()}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        os.environ["DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + f"/{name}"
-        os.environ.pop("REDIS_URL", None)
-        os.environ["TRADINGBOT_VAR_DIR"] = tempfile.mkdtemp(prefix="bench-audit-")
-        os.environ["MARKET_DATA"] = "simulated"
-        os.environ["DJANGO_SETTINGS_MODULE"] = "tradingbot.settings"
+    with throwaway_database("audit"):
         run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run(args) -> None:
-    import django
-
-    django.setup()
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.core.management import call_command

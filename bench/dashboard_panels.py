@@ -17,21 +17,18 @@ embedded file cache: no REDIS_URL); median and worst of `--repeat` requests, and
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
-
-import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.effectiveness import fill  # noqa: E402
+from bench.throwaway import throwaway_database  # noqa: E402
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT")
 PRICES = {"BTCUSDT": 97_000, "ETHUSDT": 3_600}
@@ -39,30 +36,11 @@ PRICES = {"BTCUSDT": 97_000, "ETHUSDT": 3_600}
 
 def main() -> None:
     args = parse_args()
-    admin_url = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    name = f"bench_panels_{os.getpid()}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        os.environ["DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + f"/{name}"
-        os.environ.pop("REDIS_URL", None)
-        os.environ["TRADINGBOT_VAR_DIR"] = tempfile.mkdtemp(prefix="bench-panels-")
-        os.environ["MARKET_DATA"] = "simulated"
-        os.environ["WATCHED_SYMBOLS"] = ",".join(SYMBOLS)
-        os.environ["DJANGO_SETTINGS_MODULE"] = "tradingbot.settings"
+    with throwaway_database("panels", WATCHED_SYMBOLS=",".join(SYMBOLS)):
         run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run(args) -> None:
-    import django
-
-    django.setup()
     from django.core.management import call_command
     from django.db import connection
 

@@ -15,46 +15,27 @@ Timed: `run_effectiveness` (the aggregate query, the run and its report rows), w
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.throwaway import throwaway_database  # noqa: E402
+
 END = datetime(2026, 11, 30, tzinfo=UTC)
 
 
 def main() -> None:
     args = parse_args()
-    admin_url = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    name = f"bench_effectiveness_{os.getpid()}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        os.environ["DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + f"/{name}"
-        os.environ.pop("REDIS_URL", None)
-        os.environ["TRADINGBOT_VAR_DIR"] = tempfile.mkdtemp(prefix="bench-effectiveness-")
-        os.environ["MARKET_DATA"] = "simulated"
-        os.environ["DJANGO_SETTINGS_MODULE"] = "tradingbot.settings"
+    with throwaway_database("effectiveness"):
         run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run(args) -> None:
-    import django
-
-    django.setup()
     from django.core.management import call_command
     from django.db import connection
 
