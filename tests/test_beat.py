@@ -51,3 +51,9 @@ def test_a_second_beat_sends_nothing_until_the_first_stops(settings, tmp_path):
     standby.tick()
     assert standby.holding and standby._heap is not None
     standby.close()
+
+
+def test_without_redis_no_beat_holds_the_lock():
+    lock = RedisBeatLock("redis://127.0.0.1:9/0", "tradingbot:beat-lock:test", token="host-a:1")
+    assert not lock.hold() and lock.holder() == ""
+    lock.release()  # nothing to release, and no error

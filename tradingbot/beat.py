@@ -157,11 +157,15 @@ class SingleBeatScheduler(DatabaseScheduler):
             # times) again and rebuild the heap, rather than send what it already sent.
             self._initial_read, self._heap = True, None
             logger.info("this beat holds the schedule lock and sends the schedule", extra={"tag": LogTag.BEAT})
-        else:
+        elif holder := self.lock.holder():
             logger.warning(
                 "another beat (%s) holds the schedule lock: this one waits as a standby",
-                self.lock.holder() or "unknown",
-                extra={"tag": LogTag.BEAT, "holder": self.lock.holder()},
+                holder,
+                extra={"tag": LogTag.BEAT, "holder": holder},
+            )
+        else:  # Redis unreachable: the broker is too, so nothing could be sent anyway
+            logger.warning(
+                "the schedule lock cannot be read: this beat sends nothing until it can", extra={"tag": LogTag.BEAT}
             )
 
     def close(self):
