@@ -38,8 +38,8 @@ def history() -> list[tuple]:
         "signal_id", "direction", "base_size", "allowed", "blocked_by", "final_size", "evaluated_at", "shadow_pnl"
     )
     trades = Trade.objects.order_by("trade_id").values_list("trade_id", "size", "entry_price", "exit_price", "pnl")
-    events = GuardEvent.objects.order_by("evaluation__signal_id", "position").values_list(
-        "evaluation__signal_id", "guard", "decision", "reason"
+    events = GuardEvent.objects.order_by("evaluation__signal_id", "position_id", "created_at", "position").values_list(
+        "evaluation__signal_id", "position_id", "guard", "decision", "reason", "created_at"
     )
     return [*decisions, *trades, *events]
 
