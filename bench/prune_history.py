@@ -13,52 +13,27 @@ with no prune running, shows whether the prune held the gate up.
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import os
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from datetime import timedelta
 from pathlib import Path
 
-import psycopg
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-_spec = importlib.util.spec_from_file_location("bench_effectiveness", ROOT / "bench" / "effectiveness.py")
-assert _spec and _spec.loader
-filling = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(filling)
+
+from bench.effectiveness import END, fill  # noqa: E402
+from bench.throwaway import throwaway_database  # noqa: E402
 
 
 def main() -> None:
     args = parse_args()
-    admin_url = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    name = f"bench_prune_{os.getpid()}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        os.environ["DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + f"/{name}"
-        os.environ.pop("REDIS_URL", None)
-        os.environ["TRADINGBOT_VAR_DIR"] = tempfile.mkdtemp(prefix="bench-prune-")
-        os.environ["MARKET_DATA"] = "simulated"
-        os.environ["RETENTION_DAYS"] = str(args.retention)
-        os.environ["DJANGO_SETTINGS_MODULE"] = "tradingbot.settings"
+    with throwaway_database("prune", RETENTION_DAYS=str(args.retention)):
         run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run(args) -> None:
-    import django
-
-    django.setup()
     from django.core.management import call_command
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -69,7 +44,7 @@ def run(args) -> None:
     signals = -(-args.events // 3)
     started = time.perf_counter()
     with connection.cursor() as cursor:
-        filling.fill(cursor, signals, timedelta(days=args.days))
+        fill(cursor, signals, timedelta(days=args.days))
         cursor.execute("VACUUM ANALYZE guards_guardevent")
         cursor.execute("VACUUM ANALYZE guards_evaluation")
     filled = time.perf_counter() - started
@@ -83,7 +58,7 @@ def run(args) -> None:
     writer.start()
     with CaptureQueriesContext(connection) as queries:
         started = time.perf_counter()
-        report = retention.prune_history(now=filling.END)
+        report = retention.prune_history(now=END)
         elapsed = time.perf_counter() - started
     writer.stop()
     deletes = [float(q["time"]) for q in queries.captured_queries if q["sql"].startswith("DELETE")]
