@@ -38,9 +38,11 @@ from guards.holds import decide_min_hold
 from guards.intel import ingest, schedule
 from guards.marketdata import market_model
 from guards.marketdata.sources import SimulatedFullMarket
+from guards.models import Evaluation
 from guards.trades import record_trade
 from optimizer.domain.paper_bot import (
     BASE_SIZES_USD,
+    SIGNAL_PREFIX,
     DirectionRule,
     PlannedSignal,
     exit_minute,
@@ -117,7 +119,20 @@ def simulate(
     with _private_snapshot_cache():
         run = _Run(market=market, clock=clock, report=report, seed=seed, rule=rule, base_sizes=base_sizes)
         run.play(_timeline(start, end, symbols), end, progress)
+    report.shadow_outcomes += _reconsider_early_verdicts(seed, start, end)
     return report
+
+
+def _reconsider_early_verdicts(seed: int, start: datetime, end: datetime) -> int:
+    """A beat running beside the simulation may have judged a simulated blocked signal before the
+    simulation had written the prices of its exit (`no_price_history`): those verdicts are taken
+    back and the outcomes computed again now that the prices are stored."""
+    early = Evaluation.objects.filter(
+        signal_id__startswith=f"{SIGNAL_PREFIX}{seed}-",
+        evaluated_at__range=(start, end),
+        shadow_status=Evaluation.ShadowStatus.NO_PRICE_HISTORY,
+    ).update(shadow_status=Evaluation.ShadowStatus.PENDING, shadow_computed_at=None)
+    return compute_shadow_outcomes(now=end).computed if early else 0
 
 
 class _Clock:

@@ -23,6 +23,7 @@ MOMENTUM_MINUTES = 30
 CONTRARIAN_SHARE = 0.3
 STRATEGIES = ((TRUE_TREND, 0.75), ("SCALP", 0.25))
 BASE_SIZES_USD = (1_000, 2_000, 2_500, 5_000, 10_000)
+SIGNAL_PREFIX = "sim-"  # signal ids: sim-<seed>-<symbol>-<minute>
 OWN_HOLD_MINUTES = 45  # the bot's own standard hold: it never exits a taken position sooner
 
 # minute -> price of the last closed minute bar at that minute (the simulated market's close)
@@ -77,7 +78,7 @@ def planned_signals(
             direction=rule(symbol, minute, rng, price_at),
             strategy=strategy,
             base_size=Decimal(rng.choice(base_sizes)),
-            signal_id=f"sim-{seed}-{symbol}-{minute}",
+            signal_id=f"{SIGNAL_PREFIX}{seed}-{symbol}-{minute}",
         )
         minute += gap_rng.randint(*SIGNAL_GAP_MINUTES)
 

@@ -25,6 +25,7 @@ from guards.models import (
 )
 from optimizer.decisions import recorded_decision
 from optimizer.domain.replay import Replayed, replay_chain
+from optimizer.shadow import compute_shadow_outcomes
 from optimizer.simulation import simulate
 
 pytestmark = pytest.mark.django_db
@@ -107,6 +108,24 @@ def test_a_reading_stored_after_the_simulated_moment_is_not_taken_for_a_fresh_on
     assert not GuardEvent.objects.filter(decision="fail_open").exists()
     whale = MarketSnapshot.objects.filter(kind="whale_flow", fetched_at__lt=UNTIL - timedelta(minutes=10))
     assert all(s.derived["minutes_covered"] >= 55 for s in whale)  # the window read whole each time
+
+
+def test_a_beat_judging_blocked_signals_before_their_prices_are_written_is_taken_back():
+    """Beside a running product the beat's shadow task (at the present) meets simulated signals
+    whose exit prices the simulation has not written yet, and marks them no_price_history."""
+    ingest.fetch_intel(symbols=["BTCUSDT"], now=UNTIL)  # the present's prices (its last 6 hours)
+    judged = []
+
+    def beat_runs_meanwhile(moment):
+        if not judged and moment >= UNTIL - timedelta(hours=8):
+            judged.append(compute_shadow_outcomes(now=UNTIL).no_price_history)
+
+    simulate(hours=12, seed=2, until=UNTIL - timedelta(minutes=5), symbols=["BTCUSDT"], progress=beat_runs_meanwhile)
+
+    assert judged[0] > 0  # the beat did judge some too early
+    blocked = Evaluation.objects.filter(allowed=False)
+    assert not blocked.filter(shadow_status="no_price_history").exists()
+    assert blocked.filter(shadow_status="computed").count() >= blocked.count() - 2  # the last ones still wait
 
 
 def test_the_command_prints_what_it_did_and_a_progress_bar():
