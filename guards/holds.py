@@ -146,7 +146,7 @@ def _record(position, decision, clusters, max_pain, fail_open, params, answer, n
 def _reason_text(decision: HoldDecision) -> str:
     if decision.cluster is not None:
         c = decision.cluster
-        return f"moving toward {c.side} liquidation cluster at {c.price} ({c.distance_pct:.2f}% away)"
+        return f"moving toward {c.side} liquidation cluster at {c.price.normalize():f} ({c.distance_pct:.2f}% away)"
     if decision.max_pain_distance_pct is not None:
         return f"options max pain {decision.max_pain_distance_pct:.2f}% away in the position's favour"
     return {HoldReason.TRUE_TREND: "standard TRUE_TREND hold", HoldReason.DEFAULT: "strategy default hold"}[
