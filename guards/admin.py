@@ -25,7 +25,7 @@ from guards.parameters import (
     refusal_reason,
     reject_version,
 )
-from guards.tokens import issue_token
+from guards.tokens import forget_tokens, issue_token
 
 Status = models.ParameterVersion.Status
 
@@ -476,6 +476,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         revoked = list(queryset.filter(revoked_at__isnull=True))
         models.ApiToken.objects.filter(pk__in=[t.pk for t in revoked]).update(revoked_at=timezone.now())
+        forget_tokens()  # at once here; other processes within a second (guards/tokens.py)
         for token in revoked:
             self.log_change(request, token, "Revoked")  # who and when, in the admin's history
         self.message_user(request, f"Revoked {len(revoked)} token(s).")

@@ -7,11 +7,19 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
-from guards import selectors
+from guards import records, selectors
 from guards.domain import inputs
-from guards.domain.chain import GUARD_PARAMS, GUARDS, ChainResult, build_steps, replay_record, run_chain
+from guards.domain.chain import (
+    ANY_GUARD_NEEDS,
+    GUARD_PARAMS,
+    GUARDS,
+    ChainResult,
+    build_steps,
+    replay_record,
+    run_chain,
+)
 from guards.domain.params import ORDER, WHALE_THRESHOLD, Params
 from guards.domain.types import Decision, GuardResult, Intel, Signal
 from guards.events import GUARD_LOG_TAGS, EventType, LogTag
@@ -22,18 +30,20 @@ logger = logging.getLogger("guards.decisions")
 
 
 def evaluate_signal(*, signal: Signal, signal_id: str | None, now: datetime) -> dict[str, Any]:
-    """Run the guard chain on a signal and record it; a repeated signal_id returns the first answer."""
-    if signal_id and (seen := _stored_answer(signal_id)):
-        return seen
-    params = selectors.active_parameters()
+    """Run the guard chain on a signal and record it; a repeated signal_id returns the first answer.
+
+    A repeat is found by the unique signal_id when the decision is inserted, not by a lookup
+    before it: the first answer wins, whether the repeat came later or raced it (issue 11)."""
+    read = selectors.read_for_signal(signal.symbol, ANY_GUARD_NEEDS)  # one cache round trip
+    params = selectors.active_parameters(read)
     steps = build_steps(params)
     needs = tuple(dict.fromkeys(kind for step in steps for kind in step.needs))
-    intel = selectors.intel_for(symbol=signal.symbol, params=params, kinds=needs)
+    intel = selectors.intel_for(symbol=signal.symbol, params=params, kinds=needs, read=read)
     signal_id = signal_id or f"sig-{uuid.uuid4().hex}"
     try:
         return _decide(signal_id, signal, steps, intel, params, now)
     except IntegrityError:
-        if stored := _stored_answer(signal_id):  # the same signal_id raced us: the first one wins
+        if stored := _stored_answer(signal_id):  # the same signal_id was answered first: that answer
             return stored
         if not (missing := snapshots.missing_snapshots(intel)):
             raise
@@ -46,8 +56,7 @@ def _decide(signal_id, signal: Signal, steps, intel: Intel, params: Params, now)
     outcome = run_chain(steps, signal, intel, now)
     sources = {r.guard: _sources(r.guard, intel) for r in outcome.results}  # the answer and the events show them
     answer = _answer(signal_id, signal, outcome, params, sources)
-    with transaction.atomic():
-        _record(signal_id, signal, steps, outcome, intel, params, answer, sources, now)
+    _record(signal_id, signal, steps, outcome, intel, params, answer, sources, now)
     _log(signal_id, signal, outcome, params)
     return answer
 
@@ -80,7 +89,7 @@ def _labelled(result: GuardResult, sources: dict[str, Any]) -> dict[str, Any]:
 
 def _record(signal_id, signal, steps, outcome: ChainResult, intel: Intel, params: Params, answer, sources, now) -> None:
     whale = intel.readings.get(inputs.WHALE_FLOW)
-    evaluation = Evaluation.objects.create(
+    evaluation = Evaluation(
         signal_id=signal_id,
         symbol=signal.symbol,
         direction=signal.direction,
@@ -97,10 +106,11 @@ def _record(signal_id, signal, steps, outcome: ChainResult, intel: Intel, params
         replay=replay_record(steps, intel, params, now),
         evaluated_at=now,
     )
-    GuardEvent.objects.bulk_create(
+    events = [
         _event(evaluation, position, result, sources[result.guard], params, now)
         for position, result in enumerate(outcome.results)
-    )
+    ]
+    records.insert_decision(evaluation, events)
 
 
 def _event(evaluation, position: int, result: GuardResult, sources: dict[str, Any], params: Params, now) -> GuardEvent:

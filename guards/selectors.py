@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -25,11 +26,25 @@ NOT_IN_PLAN_KEY = "guards:not-in-plan"
 READ_MODEL_TTL_SECONDS = 60
 
 
-def active_parameters() -> Params:
+def read_for_signal(symbol: str, kinds: Iterable[str]) -> dict[str, Any]:
+    """Everything a decision on `symbol` reads from the cache, in ONE round trip (MGET): the active
+    parameters, the not-in-plan list and the latest snapshot of each input in `kinds`. Pass it as
+    `read` to the readers below; an entry it lacks (a miss, Redis down) is read as usual. Nothing
+    is kept between requests, so an approval counts from the next request (docs/decisions.md)."""
+    keys = [ACTIVE_PARAMETERS_KEY, NOT_IN_PLAN_KEY, *(snapshots.cache_key_for(symbol, kind) for kind in kinds)]
+    found = cache.get_many(keys)
+    return {key: found.get(key) for key in keys}
+
+
+def _cached(key: str, read: dict[str, Any] | None) -> Any:
+    return read[key] if read is not None and key in read else cache.get(key)
+
+
+def active_parameters(read: dict[str, Any] | None = None) -> Params:
     """The active version of every parameter, each checked: a missing or malformed one is named
     in `Params.problems` (PARAMETER_MISSING, PARAMETER_INVALID) and whatever needs it fails open.
     Checked once when read from the table; the checked result is what the cache holds."""
-    params = cache.get(ACTIVE_PARAMETERS_KEY)
+    params = _cached(ACTIVE_PARAMETERS_KEY, read)
     if not isinstance(params, Params):  # missing, or an entry this code did not write
         rows = ParameterVersion.objects.filter(status=ParameterVersion.Status.ACTIVE).values_list(
             "parameter", "value", "version"
@@ -51,32 +66,34 @@ def _checked(rows) -> Params:
     return Params(active, problems)
 
 
-def inputs_not_in_plan() -> dict[str, str]:
+def inputs_not_in_plan(read: dict[str, Any] | None = None) -> dict[str, str]:
     """{input kind: plan it needs} for inputs the key's plan lacks."""
-    found = cache.get(NOT_IN_PLAN_KEY)
+    found = _cached(NOT_IN_PLAN_KEY, read)
     if found is None:
         found = dict(InputAvailability.objects.values_list("kind", "plan_required"))
         cache.set(NOT_IN_PLAN_KEY, found, READ_MODEL_TTL_SECONDS)
     return found
 
 
-def intel_for(*, symbol: str, params: Params, kinds: tuple[str, ...] = inputs.ALL) -> Intel:
+def intel_for(
+    *, symbol: str, params: Params, kinds: tuple[str, ...] = inputs.ALL, read: dict[str, Any] | None = None
+) -> Intel:
     """Everything the guards need for `symbol`, read from the cache or the latest snapshot rows.
 
     Never calls a market-data API (SPEC §2): fetching is the Celery tasks' job.
     """
-    not_in_plan = inputs_not_in_plan()
-    readings = {kind: _reading(symbol, kind, params, not_in_plan) for kind in kinds}
+    not_in_plan = inputs_not_in_plan(read)
+    readings = {kind: _reading(symbol, kind, params, not_in_plan, read) for kind in kinds}
     return Intel(symbol, readings)
 
 
-def _reading(symbol: str, kind: str, params: Params, not_in_plan: dict[str, str]) -> Reading:
+def _reading(symbol: str, kind: str, params: Params, not_in_plan: dict[str, str], read) -> Reading:
     ttl = params.ttl_seconds(kind)
     if kind in not_in_plan:
         return Reading(None, None, ttl, problem=f"NOT_IN_PLAN (needs {not_in_plan[kind] or 'a higher plan'})")
     if problem := params.problem(ttl_parameter(kind)):  # the TTL judges the data's age: without it, no data
         return Reading(None, None, ttl, problem=problem)
-    payload = snapshots.latest_snapshot_payload(symbol, kind)
+    payload = snapshots.latest_snapshot_payload(symbol, kind, read)
     if payload is None and kind in inputs.COINGLASS_INPUTS and _coinglass_not_configured():
         return Reading(None, None, ttl, problem="NOT_CONFIGURED (COINGLASS_API_KEY is not set)")
     if payload is None:

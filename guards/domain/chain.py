@@ -32,6 +32,9 @@ GUARD_PARAMS: dict[str, tuple[str, ...]] = {
     c.name: c.parameter_names + tuple(ttl_parameter(kind) for kind in c.needs) for c in CONTRACTS
 }
 
+# Every input some guard may read, whatever the order: read together in one cache round trip.
+ANY_GUARD_NEEDS: tuple[str, ...] = tuple(dict.fromkeys(kind for c in CONTRACTS for kind in c.needs))
+
 
 def build_steps(params: Params) -> list[GuardStep]:
     """The chain in the order of the `guard_order` parameter, each rule bound to the parameters.

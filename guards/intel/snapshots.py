@@ -38,12 +38,19 @@ def snapshot_cache_key(symbol: str, kind: str) -> str:
     return f"intel:{kind}:{symbol}"
 
 
-def latest_snapshot_payload(symbol: str, kind: str) -> dict[str, Any] | None:
-    """The latest good snapshot of one input: from the cache, else from the snapshot table.
+def cache_key_for(symbol: str, kind: str) -> str:
+    """The cache key of `symbol`'s latest `kind` (market-wide inputs share one)."""
+    return snapshot_cache_key(_key_symbol(symbol, kind), kind)
+
+
+def latest_snapshot_payload(symbol: str, kind: str, read: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The latest good snapshot of one input: from the cache (or `read`, the entries already read
+    in one round trip, guards.selectors.read_for_signal), else from the snapshot table.
 
     A cache entry that is not a payload at all is damage: it is dropped and the table answers."""
     key_symbol = _key_symbol(symbol, kind)
-    payload = cache.get(snapshot_cache_key(key_symbol, kind))
+    key = snapshot_cache_key(key_symbol, kind)
+    payload = read[key] if read is not None and key in read else cache.get(key)
     if isinstance(payload, dict):
         return payload or None  # {} marks "no snapshot yet", so a missing input costs no query either
     if payload is not None:

@@ -1,0 +1,116 @@
+"""Where one evaluation's time goes: POST /api/v1/signals/evaluate through Django's test client in
+one process, on PostgreSQL + Redis (the bench databases of bench/gate.py), counting the database
+and Redis round trips of each request and profiling with cProfile. Usage:
+
+    .venv/bin/python bench/gate_profile.py [--requests 2000] [--top 25]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def main() -> None:
+    args = parse_args()
+    from gate import bench_env
+
+    os.environ.update({k: v for k, v in bench_env().items() if k not in os.environ or k == "MARKET_DATA"})
+    os.environ["DJANGO_SETTINGS_MODULE"] = "gate_site"  # the product plus bench/gate.py's two anchors
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from guards.tokens import issue_token
+
+    call_command("migrate", "--noinput", verbosity=0)
+    call_command("fetch_intel", "--force", stdout=io.StringIO())
+    token, _ = issue_token(user=User.objects.get_or_create(username="bench")[0])
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    redis_calls = _count_redis_calls()
+    run = time.time_ns()
+
+    def evaluate(i: int, path: str = "/api/v1/signals/evaluate") -> None:
+        body = {
+            "symbol": "ETHUSDT" if i % 3 == 0 else "BTCUSDT",
+            "direction": "LONG" if i % 2 == 0 else "SHORT",
+            "base_size": 1000.0,
+            "strategy": "TRUE_TREND",
+            "signal_id": f"profile-{run}-{path.rsplit('/', 1)[-1]}-{i}",
+        }
+        answer = client.post(path, body, content_type="application/json")
+        assert answer.status_code == 200, answer.content
+
+    for i in range(50):  # warm: imports, connections, caches
+        evaluate(i)
+    with CaptureQueriesContext(connection) as queries:
+        before = redis_calls[0]
+        evaluate(-1)
+    print(f"one request: {len(queries)} SQL statements, {redis_calls[0] - before} Redis commands")
+    for query in queries.captured_queries:
+        print(f"  {query['time']}s  {query['sql'][:110]}")
+
+    print(f"\n{args.requests} requests each, one process, unprofiled: ms per request")
+    for name, path in (
+        ("memory anchor", "/bench/anchor/memory"),
+        ("durable anchor", "/bench/anchor/durable"),
+        ("evaluate", "/api/v1/signals/evaluate"),
+    ):
+        wall, cpu = time.perf_counter(), time.process_time()
+        for i in range(50, 50 + args.requests):
+            evaluate(i, path)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        each = 1000 / args.requests
+        print(f"  {name:<16} wall {wall * each:6.2f}   CPU of this process {cpu * each:6.2f}")
+
+    profile = cProfile.Profile()
+    profile.enable()
+    for i in range(50 + args.requests, 50 + 2 * args.requests):
+        evaluate(i)
+    profile.disable()
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats(args.sort).print_stats(args.top)
+    print(out.getvalue())
+
+
+def _count_redis_calls() -> list[int]:
+    """Counts every command the Redis client sends (one round trip each; MGET is one)."""
+    import redis
+
+    counter = [0]
+    original = redis.Redis.execute_command
+
+    def counted(self, *args, **options):
+        counter[0] += 1
+        return original(self, *args, **options)
+
+    redis.Redis.execute_command = counted  # type: ignore[method-assign]
+    return counter
+
+
+def parse_args():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative or tottime")
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    main()
