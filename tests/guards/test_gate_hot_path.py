@@ -99,3 +99,15 @@ def test_racing_repeats_and_new_signals_each_record_one_decision(bot_token):
     assert Evaluation.objects.get(signal_id="race-same").response == same[0]
     later = post(bot_token, {**LONG, "signal_id": "race-same"}).json()
     assert later == same[0] and Evaluation.objects.count() == 9 and GuardEvent.objects.count() == 27
+
+
+@pytest.mark.django_db
+def test_the_answer_rendered_as_built_is_what_the_schema_would_render(bot):
+    """The view renders the service's answer without validating it again: it must be exactly
+    what validating against EvaluateOut would have given, blocked or allowed."""
+    from guards.schemas import EvaluateOut
+
+    store_whale_flow([120_000, -200_000])
+    for direction in ("LONG", "SHORT"):
+        answer = bot(URL, {**LONG, "direction": direction, "price": 97000.5}).json()
+        assert EvaluateOut.model_validate(answer).model_dump(mode="json") == answer
