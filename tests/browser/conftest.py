@@ -10,9 +10,9 @@ Fixtures:
 A test that uses `live_server` runs on a transactional database (the server is another thread)
 and, here, with serialized rollback: it starts from the database as the migrations left it
 (seeded parameter versions, permissions, beat rows), and the database is put back in that state
-afterwards, so later tests see what they would have seen without the browser tests. Do not mark
-a browser test `django_db(transaction=True)` as well: that mark turns the serialized rollback off,
-and every test after it starts from an empty database.
+afterwards, so later tests see what they would have seen without the browser tests. A browser
+test that carries its own `django_db` mark must say `serialized_rollback=True` in it too: without
+it the mark turns the serialized rollback off, and the tests after it start from an empty database.
 """
 
 import contextlib

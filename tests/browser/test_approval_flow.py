@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from guards.models import ParameterChange, ParameterVersion
 from tests.browser.conftest import ARTIFACTS
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 WHALE = "whale_cvd_threshold_usd"
 VERSIONS = "/admin/guards/parameterversion/"
 
