@@ -40,47 +40,34 @@ def _newest(query: QueryDict, field: str) -> str:
     return first.urlencode()
 
 
+def _paged(query: QueryDict, name: str, cursor_field: str, read: Callable[[Any], Any]) -> dict[str, Any]:
+    """One panel's page from `read(cursor)`, with the links to the older page and back to the newest."""
+    cursor = Cursor.parse(cursor_field, query.get(cursor_field))
+    page = read(cursor)
+    return {
+        name: page,
+        f"{name}_older": _older(query, cursor_field, page.next),
+        f"{name}_newest": _newest(query, cursor_field) if cursor else None,
+    }
+
+
 def _events(query: QueryDict) -> dict[str, Any]:
     filters = EventFilter.parse(query)
-    cursor = Cursor.parse("before", query.get("before"))
-    page = audit.guard_events(filters, cursor)
-    return {
-        "events": page,
-        "events_older": _older(query, "before", page.next),
-        "events_newest": _newest(query, "before") if cursor else None,
-    }
+    return _paged(query, "events", "before", lambda cursor: audit.guard_events(filters, cursor))
 
 
 def _versions(query: QueryDict) -> dict[str, Any]:
     parameter = audit.parse_parameter(query, "parameter")
-    cursor = Cursor.parse("versions_before", query.get("versions_before"))
-    page = audit.parameter_versions(parameter, cursor)
-    return {
-        "versions": page,
-        "versions_older": _older(query, "versions_before", page.next),
-        "versions_newest": _newest(query, "versions_before") if cursor else None,
-    }
+    return _paged(query, "versions", "versions_before", lambda cursor: audit.parameter_versions(parameter, cursor))
 
 
 def _runs(query: QueryDict) -> dict[str, Any]:
     parameter = audit.parse_parameter(query, "run_parameter", among=OPTIMIZED)
-    cursor = Cursor.parse("runs_before", query.get("runs_before"))
-    page = audit.optimizer_runs(parameter, cursor)
-    return {
-        "runs": page,
-        "runs_older": _older(query, "runs_before", page.next),
-        "runs_newest": _newest(query, "runs_before") if cursor else None,
-    }
+    return _paged(query, "runs", "runs_before", lambda cursor: audit.optimizer_runs(parameter, cursor))
 
 
 def _reports(query: QueryDict) -> dict[str, Any]:
-    cursor = Cursor.parse("reports_before", query.get("reports_before"))
-    page = audit.effectiveness_runs(cursor)
-    return {
-        "reports": page,
-        "reports_older": _older(query, "reports_before", page.next),
-        "reports_newest": _newest(query, "reports_before") if cursor else None,
-    }
+    return _paged(query, "reports", "reports_before", audit.effectiveness_runs)
 
 
 PANELS: dict[str, Callable[[QueryDict], dict[str, Any]]] = {
