@@ -2,12 +2,11 @@ import logging
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from guards.domain.pairs import normalise_pair
+from guards.management.symbols import add_symbol_option, chosen_symbols
 from optimizer.simulation import SimulationRefused, simulate
 
 MAX_HOURS = 24 * 90
@@ -30,22 +29,13 @@ class Command(BaseCommand):
             metavar="ISO",
             help="end of the simulated time, e.g. 2026-12-01T12:00:00+00:00 (default: now)",
         )
-        parser.add_argument(
-            "--symbol",
-            action="append",
-            dest="symbols",
-            metavar="S",
-            help="exchange pair such as BTCUSDT; repeat for more (default: WATCHED_SYMBOLS)",
-        )
+        add_symbol_option(parser)
 
     def handle(self, *, hours, seed, until, symbols, **options):
         if not 1 <= hours <= MAX_HOURS:
             raise CommandError(f"--hours must be between 1 and {MAX_HOURS}")
         end = self._until(until)
-        try:
-            symbols = [normalise_pair(s) for s in symbols] if symbols else settings.WATCHED_SYMBOLS
-        except ValueError as exc:
-            raise CommandError(f"--symbol {exc}") from None
+        symbols = chosen_symbols(symbols)
         bar = _ProgressBar(self.stderr, end - timedelta(hours=hours), end)
         try:
             with _decisions_logged(options["verbosity"] >= 2):
