@@ -35,7 +35,7 @@ def insert_decision(evaluation: Evaluation, events: list[GuardEvent]) -> None:
                 event.evaluation = evaluation
             GuardEvent.objects.using(alias).bulk_create(events)
         return
-    sql, params = _one_statement(connection, evaluation, events)
+    sql, params = _one_statement(alias, evaluation, events)
     with transaction.atomic(using=alias) if connection.in_atomic_block else nullcontext():
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -44,26 +44,28 @@ def insert_decision(evaluation: Evaluation, events: list[GuardEvent]) -> None:
         event.evaluation = evaluation
 
 
-def _one_statement(connection, evaluation: Evaluation, events: list[GuardEvent]) -> tuple[str, list]:
+def _one_statement(alias: str, evaluation: Evaluation, events: list[GuardEvent]) -> tuple[str, list]:
     """The evaluation as one row of values, its events as ONE JSON array read by jsonb_to_recordset:
     few parameters and a short, constant text (psycopg caches the parsing of texts under 4 kB)."""
-    eval_fields, event_fields = _columns(connection)
+    connection = connections[alias]
+    eval_fields, event_fields = _columns()
     params = [field.get_db_prep_save(field.pre_save(evaluation, add=True), connection) for field in eval_fields]
     rows = [{field.column: _json_value(field.value_from_object(event)) for field in event_fields} for event in events]
-    return _sql(connection), [*params, json.dumps(rows)]
+    return _sql(alias), [*params, json.dumps(rows)]
 
 
 @cache
-def _columns(connection) -> tuple[list[Field], list[Field]]:
+def _columns() -> tuple[list[Field], list[Field]]:
     eval_fields = [f for f in Evaluation._meta.concrete_fields if not f.primary_key]
     event_fields = [f for f in GuardEvent._meta.concrete_fields if not f.primary_key and f.attname != "evaluation_id"]
     return eval_fields, event_fields
 
 
 @cache
-def _sql(connection) -> str:
+def _sql(alias: str) -> str:
+    connection = connections[alias]
     quote = connection.ops.quote_name
-    eval_fields, event_fields = _columns(connection)
+    eval_fields, event_fields = _columns()
     names = ", ".join(quote(f.column) for f in event_fields)
     return (
         f"WITH e AS (INSERT INTO {quote(Evaluation._meta.db_table)} ({', '.join(quote(f.column) for f in eval_fields)})"
