@@ -15,6 +15,7 @@ import pstats
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -37,6 +38,8 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from guards import evaluations
+    from guards.schemas import EvaluateIn
     from guards.tokens import issue_token
 
     call_command("migrate", "--noinput", verbosity=0)
@@ -46,15 +49,8 @@ def main() -> None:
     redis_calls = _count_redis_calls()
     run = time.time_ns()
 
-    def evaluate(i: int, path: str = "/api/v1/signals/evaluate") -> None:
-        body = {
-            "symbol": "ETHUSDT" if i % 3 == 0 else "BTCUSDT",
-            "direction": "LONG" if i % 2 == 0 else "SHORT",
-            "base_size": 1000.0,
-            "strategy": "TRUE_TREND",
-            "signal_id": f"profile-{run}-{path.rsplit('/', 1)[-1]}-{i}",
-        }
-        answer = client.post(path, body, content_type="application/json")
+    def evaluate(i: int, path: str = EVALUATE) -> None:
+        answer = client.post(path, _body(run, path.rsplit("/", 1)[-1], i), content_type="application/json")
         assert answer.status_code == 200, answer.content
 
     for i in range(50):  # warm: imports, connections, caches
@@ -67,17 +63,22 @@ def main() -> None:
         print(f"  {query['time']}s  {query['sql'][:110]}")
 
     print(f"\n{args.requests} requests each, one process, unprofiled: ms per request")
-    for name, path in (
-        ("memory anchor", "/bench/anchor/memory"),
-        ("durable anchor", "/bench/anchor/durable"),
-        ("evaluate", "/api/v1/signals/evaluate"),
+    answer = client.post(EVALUATE, _body(run, "stub", 0), content_type="application/json").json()
+    signal = EvaluateIn(**_body(run, "x", 0)).to_signal()
+    stub = mock.patch.object(evaluations, "evaluate_signal", lambda **kwargs: answer)
+    for name, path, each_request in (
+        ("memory anchor", "/bench/anchor/memory", evaluate),
+        ("durable anchor", "/bench/anchor/durable", evaluate),
+        ("evaluate", EVALUATE, evaluate),
+        ("evaluate, service stubbed (the request cycle)", EVALUATE, lambda i, path: _stubbed(stub, evaluate, i, path)),
+        ("the service alone (evaluate_signal)", "direct", lambda i, path: _direct(evaluations, signal, run, i)),
     ):
         wall, cpu = time.perf_counter(), time.process_time()
         for i in range(50, 50 + args.requests):
-            evaluate(i, path)
+            each_request(i, path)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         each = 1000 / args.requests
-        print(f"  {name:<16} wall {wall * each:6.2f}   CPU of this process {cpu * each:6.2f}")
+        print(f"  {name:<46} wall {wall * each:6.2f}   CPU of this process {cpu * each:6.2f}")
 
     profile = cProfile.Profile()
     profile.enable()
@@ -87,6 +88,30 @@ def main() -> None:
     out = io.StringIO()
     pstats.Stats(profile, stream=out).sort_stats(args.sort).print_stats(args.top)
     print(out.getvalue())
+
+
+EVALUATE = "/api/v1/signals/evaluate"
+
+
+def _body(run: int, where: str, i: int) -> dict:
+    return {
+        "symbol": "ETHUSDT" if i % 3 == 0 else "BTCUSDT",
+        "direction": "LONG" if i % 2 == 0 else "SHORT",
+        "base_size": 1000.0,
+        "strategy": "TRUE_TREND",
+        "signal_id": f"profile-{run}-{where}-{i}",
+    }
+
+
+def _stubbed(stub, evaluate, i: int, path: str) -> None:
+    with stub:
+        evaluate(i, path)
+
+
+def _direct(evaluations, signal, run: int, i: int) -> None:
+    from django.utils import timezone
+
+    evaluations.evaluate_signal(signal=signal, signal_id=f"profile-{run}-direct-{i}", now=timezone.now())
 
 
 def _count_redis_calls() -> list[int]:
