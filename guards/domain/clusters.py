@@ -55,7 +55,10 @@ def parse_heatmap(data: Any) -> Heatmap:
     if not isinstance(data, dict):
         raise MalformedPayload("heatmap data is not an object")
     try:
-        y_axis = tuple(to_decimal(v, "y_axis") for v in data["y_axis"])
+        y_axis = tuple(
+            Decimal(repr(v)) if type(v) is float and math.isfinite(v) else to_decimal(v, "y_axis")
+            for v in data["y_axis"]
+        )
         raw_cells, raw_candles = data["liquidation_leverage_data"], data["price_candlesticks"]
     except (KeyError, TypeError):
         raise MalformedPayload("heatmap lacks y_axis, liquidation_leverage_data or price_candlesticks") from None

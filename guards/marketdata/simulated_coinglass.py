@@ -16,8 +16,8 @@ from functools import lru_cache
 from guards.marketdata import market_model as model
 
 LEVERAGES = (10, 25, 50, 100)
-COLUMN_MINUTES = 120
-HEATMAP_COLUMNS = 36  # two-hour columns: the "3d" range (the real one is finer; the parser takes any)
+COLUMN_MINUTES = 180
+HEATMAP_COLUMNS = 24  # three-hour columns: the "3d" range (the real one is finer; the parser takes any)
 ENTRY_HOURS = 12  # positions opened over the last 12 hours make up a column's levels
 ROUND_STEP = {"BTCUSDT": 1000.0, "ETHUSDT": 50.0}
 

@@ -71,9 +71,12 @@ def _minute_rows(seed: int, symbol: str, minute: int) -> tuple[AggTrade, ...]:
     rows = []
     tick = model.TICKS.get(symbol, Decimal("0.001"))
     mid = model.mid_price(seed, symbol, minute)
+    prices: dict[int, Decimal] = {}  # by book level walked (+ buying, - selling): one rounding each
     for time_ms, notional, buy, fills in model.taker_orders(seed, symbol, minute):
         for fill in range(fills):  # a sweep: several rows, same time and side, walking the book
-            price = _round(mid * (1 + (fill if buy else -fill) * 0.00002), tick)
+            level = fill if buy else -fill
+            if (price := prices.get(level)) is None:
+                price = prices[level] = _round(mid * (1 + level * 0.00002), tick)
             qty = (Decimal(notional / fills) / price).quantize(Decimal("0.001"))
             rows.append((time_ms, price, qty, buy))
     return tuple(
