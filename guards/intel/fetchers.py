@@ -203,7 +203,8 @@ def _add_to_buckets(symbol: str, source: str, by_minute: dict[datetime, list[Tak
 
 def _window_detail(symbol: str, source: str, window_start: datetime) -> tuple[FlowDetail, int]:
     buckets = WhaleFlowBucket.objects.filter(symbol=symbol, source=source, minute_start__gte=window_start)
-    parts = [FlowDetail(b.buy_total_cents, b.sell_total_cents, b.floor_cents, tuple(b.large_orders)) for b in buckets]
+    fields = buckets.values_list("buy_total_cents", "sell_total_cents", "floor_cents", "large_orders")
+    parts = [FlowDetail(buy, sell, floor, tuple(large)) for buy, sell, floor, large in fields]
     return FlowDetail.combine(parts), len(parts)
 
 
