@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from contextlib import nullcontext
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from functools import cache
 
@@ -45,13 +46,16 @@ def insert_decision(evaluation: Evaluation, events: list[GuardEvent]) -> None:
 
 
 def _one_statement(alias: str, evaluation: Evaluation, events: list[GuardEvent]) -> tuple[str, list]:
-    """The evaluation as one row of values, its events as ONE JSON array read by jsonb_to_recordset:
-    few parameters and a short, constant text (psycopg caches the parsing of texts under 4 kB)."""
-    connection = connections[alias]
+    """The whole decision as ONE JSON document, read back into rows by jsonb_to_record(set): one
+    parameter to adapt and a short, constant text (psycopg caches the parsing of texts under 4 kB)."""
     eval_fields, event_fields = _columns()
-    params = [field.get_db_prep_save(field.pre_save(evaluation, add=True), connection) for field in eval_fields]
-    rows = [{field.column: _json_value(field.value_from_object(event)) for field in event_fields} for event in events]
-    return _sql(alias), [*params, json.dumps(rows)]
+    decision = {
+        "evaluation": {field.column: _json_value(field.value_from_object(evaluation)) for field in eval_fields},
+        "events": [
+            {field.column: _json_value(field.value_from_object(event)) for field in event_fields} for event in events
+        ],
+    }
+    return _sql(alias), [json.dumps(decision)]
 
 
 @cache
@@ -66,19 +70,30 @@ def _sql(alias: str) -> str:
     connection = connections[alias]
     quote = connection.ops.quote_name
     eval_fields, event_fields = _columns()
-    names = ", ".join(quote(f.column) for f in event_fields)
+
+    def names(fields: list[Field]) -> str:
+        return ", ".join(quote(f.column) for f in fields)
+
+    def types(fields: list[Field]) -> str:
+        return ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in fields)
+
     return (
-        f"WITH e AS (INSERT INTO {quote(Evaluation._meta.db_table)} ({', '.join(quote(f.column) for f in eval_fields)})"
-        f" VALUES ({', '.join(['%s'] * len(eval_fields))}) RETURNING id), "
-        f"ev AS (INSERT INTO {quote(GuardEvent._meta.db_table)} ({names}, {quote('evaluation_id')}) "
-        f"SELECT {names}, (SELECT id FROM e) FROM jsonb_to_recordset(%s::jsonb) AS r("
-        + ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in event_fields)
-        + ")) SELECT id FROM e"
+        "WITH d AS (SELECT %s::jsonb AS doc), "
+        f"e AS (INSERT INTO {quote(Evaluation._meta.db_table)} ({names(eval_fields)}) "
+        f"SELECT {names(eval_fields)} FROM d, jsonb_to_record(d.doc -> 'evaluation') AS r({types(eval_fields)}) "
+        "RETURNING id), "
+        f"ev AS (INSERT INTO {quote(GuardEvent._meta.db_table)} ({names(event_fields)}, {quote('evaluation_id')}) "
+        f"SELECT {names(event_fields)}, (SELECT id FROM e) "
+        f"FROM d, jsonb_to_recordset(d.doc -> 'events') AS r({types(event_fields)})) "
+        "SELECT id FROM e"
     )
 
 
 def _json_value(value):
-    """An event's field as JSON for jsonb_to_recordset: times as ISO text, choices as their value."""
+    """A field's value in the JSON document: times as ISO text, decimals as their exact text (amounts
+    arrive at the column's 8 places, schemas.exact_amount), choices as their value."""
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
     return str(value) if isinstance(value, StrEnum) else value

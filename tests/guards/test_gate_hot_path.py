@@ -31,7 +31,7 @@ def test_a_decision_is_one_statement_committed_before_the_answer(bot_token, djan
     post(bot_token, LONG)  # token remembered, caches warm
     with django_assert_num_queries(1) as queries:  # autocommit, as in production: no BEGIN, no COMMIT
         answer = post(bot_token, {**LONG, "signal_id": "one-statement"}).json()
-    assert queries.captured_queries[0]["sql"].startswith("WITH e AS (INSERT INTO")
+    assert queries.captured_queries[0]["sql"].startswith("WITH d AS (SELECT")
     stored = Evaluation.objects.get(signal_id="one-statement")  # committed: another connection would see it
     assert stored.response == answer
     events = list(GuardEvent.objects.filter(evaluation=stored).order_by("position"))
