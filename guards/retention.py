@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 
-from guards.domain.retention import DEFAULT_RETENTION_DAYS, cutoff
+from guards.domain.retention import cutoff
 from guards.models import DataHealthEvent, Evaluation, GuardEvent, MarketSnapshot, PriceBar, Trade, WhaleFlowBucket
 
 # What the report calls each table, in the order they are pruned (children first).
@@ -36,11 +36,11 @@ TABLES = (GUARD_EVENTS, EVALUATIONS, TRADES_UNLINKED, SNAPSHOTS, DATA_HEALTH, WH
 
 
 def retention_days() -> int:
-    return int(getattr(settings, "RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
+    return settings.RETENTION_DAYS
 
 
 def batch_size() -> int:
-    return int(getattr(settings, "PRUNE_BATCH_SIZE", 5000))
+    return settings.PRUNE_BATCH_SIZE
 
 
 @dataclass
@@ -70,20 +70,21 @@ def prune_history(
     return report
 
 
-def _ranges(rows: QuerySet, size: int) -> Iterator[tuple[int, int]]:
-    """Primary-key ranges holding at most `size` of `rows` each, ascending (keyset paging)."""
+def _ranges(rows: QuerySet, size: int) -> Iterator[tuple[int, int, int]]:
+    """Primary-key ranges holding at most `size` of `rows` each, ascending (keyset paging), with
+    how many of `rows` each holds."""
     last = 0
     while ids := list(rows.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:size]):
-        yield ids[0], ids[-1]
+        yield ids[0], ids[-1], len(ids)
         last = ids[-1]
 
 
 def _prune(report: PruneReport, table: str, rows: QuerySet, size: int, children: Callable | None = None) -> None:
-    for lo, hi in _ranges(rows, size):
+    for lo, hi, count in _ranges(rows, size):
         batch = rows.filter(pk__range=(lo, hi))
         report.batches += 1
         if report.dry_run:
-            report.rows[table] += batch.count()
+            report.rows[table] += count
             if children:
                 children(report, batch, dry_run=True)
             continue
@@ -110,8 +111,9 @@ def _evaluation_children(report: PruneReport, evaluations: QuerySet, *, dry_run:
 def _prune_snapshots(report: PruneReport, size: int) -> None:
     """Old snapshots, except the newest of each (symbol, input) and any a kept evaluation uses."""
     old = MarketSnapshot.objects.filter(fetched_at__lt=report.cutoff)
-    newest: dict[tuple[str, str], int | None] = {}
-    for lo, hi in _ranges(old, size):
+    pairs = old.values_list("symbol", "kind").distinct()
+    newest = {pk for pk in (_newest_id(symbol, kind) for symbol, kind in pairs) if pk is not None}
+    for lo, hi, _ in _ranges(old, size):
         batch = old.filter(pk__range=(lo, hi))
         keep = set(
             Evaluation.objects.filter(
@@ -120,9 +122,7 @@ def _prune_snapshots(report: PruneReport, size: int) -> None:
             .values_list("whale_flow_snapshot_id", flat=True)
             .distinct()
         )
-        for pair in set(batch.values_list("symbol", "kind")) - newest.keys():
-            newest[pair] = _newest_id(*pair)
-        keep |= {pk for pk in newest.values() if pk is not None and lo <= pk <= hi}
+        keep |= {pk for pk in newest if lo <= pk <= hi}
         doomed = batch.exclude(pk__in=keep)
         report.batches += 1
         if report.dry_run:

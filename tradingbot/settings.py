@@ -271,8 +271,10 @@ SHADOW_BATCH_SIZE = env_int("SHADOW_BATCH_SIZE", 500)
 EFFECTIVENESS_WINDOW_DAYS = env_int("EFFECTIVENESS_WINDOW_DAYS", 7)
 # History older than this is pruned daily (guards/retention.py, docs/operations.md); the windows
 # that read the history must fit inside it.
-RETENTION_DAYS = env_int("RETENTION_DAYS", 90)
-PRUNE_BATCH_SIZE = env_int("PRUNE_BATCH_SIZE", 5000)
+from guards.domain.retention import DEFAULT_PRUNE_BATCH_SIZE, DEFAULT_RETENTION_DAYS  # noqa: E402  (plain Python)
+
+RETENTION_DAYS = env_int("RETENTION_DAYS", DEFAULT_RETENTION_DAYS)
+PRUNE_BATCH_SIZE = env_int("PRUNE_BATCH_SIZE", DEFAULT_PRUNE_BATCH_SIZE)
 
 
 def _check_retention() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 DEFAULT_RETENTION_DAYS = 90
+DEFAULT_PRUNE_BATCH_SIZE = 5000  # rows per DELETE: short transactions that never hold the gate up
 
 
 def cutoff(now: datetime, retention_days: int) -> datetime:

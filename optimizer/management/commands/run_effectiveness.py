@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from guards.domain.retention import retention_problem
 from guards.retention import retention_days
 from optimizer.effectiveness import report_table, run_effectiveness, window_days
 
@@ -14,9 +15,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *, days, **options):
-        if days is not None and days <= 0:
-            raise CommandError("--days must be a positive number of days")
-        if days is not None and days > retention_days():
-            raise CommandError(f"--days must not exceed RETENTION_DAYS ({retention_days()}): older history is pruned")
+        if days is not None and (problem := retention_problem(retention_days(), days)):
+            raise CommandError(problem.replace("EFFECTIVENESS_WINDOW_DAYS", "--days"))
         run = run_effectiveness(now=timezone.now(), days=days)
         self.stdout.write(report_table(run))
