@@ -272,8 +272,8 @@ class _Run:
 
 
 def _minute_of(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000 - market_model.EPOCH_MS) // market_model.MINUTE_MS
+    return market_model.minute_index(int(moment.timestamp() * 1000))
 
 
 def _at_minute(minute: int) -> datetime:
-    return datetime.fromtimestamp((market_model.EPOCH_MS + minute * market_model.MINUTE_MS) / 1000, tz=dt_timezone.utc)
+    return datetime.fromtimestamp(market_model.minute_start_ms(minute) / 1000, tz=dt_timezone.utc)

@@ -68,6 +68,11 @@ def minute_index(time_ms: int) -> int:
     return (time_ms - EPOCH_MS) // MINUTE_MS
 
 
+def minute_start_ms(minute: int) -> int:
+    """The opposite of minute_index: when `minute` starts, in ms since 1970."""
+    return EPOCH_MS + minute * MINUTE_MS
+
+
 def regime_at(seed: int, symbol: str, minute: int) -> Regime:
     return regime(seed, symbol, minute // REGIME_MINUTES)
 

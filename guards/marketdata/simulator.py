@@ -58,7 +58,7 @@ class SimulatedMarket:
         """The 1-minute bar that opens at `minute` (minutes since the epoch)."""
         tick = model.TICKS.get(symbol, Decimal("0.001"))
         ohlc = (_round(v, tick) for v in model.minute_ohlc(self.seed, symbol, minute))
-        return Bar(model.EPOCH_MS + minute * model.MINUTE_MS, *ohlc)
+        return Bar(model.minute_start_ms(minute), *ohlc)
 
 
 def _round(value: float, tick: Decimal) -> Decimal:
