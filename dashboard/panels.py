@@ -25,7 +25,7 @@ from guards.domain import inputs
 from guards.domain.clusters import NearCluster, top_clusters
 from guards.domain.cvd import FlowSplit, cents_to_usd
 from guards.domain.hold import HeldPosition, cluster_ahead
-from guards.domain.params import WHALE_THRESHOLD, Params
+from guards.domain.params import WHALE_THRESHOLD
 from guards.domain.types import Direction
 from guards.events import DataOutcome, EventType
 from guards.intel import snapshots
@@ -118,9 +118,13 @@ class MagnetView:
         return min(self.near, key=lambda c: c.distance_pct, default=None)
 
 
-def magnet_view(*, symbol: str, now: datetime, params: Params | None = None) -> MagnetView:
-    params = params or selectors.active_parameters()
-    intel = selectors.intel_for(symbol=symbol, params=params, kinds=(inputs.LIQUIDATION, inputs.PRICE_BARS))
+MAGNET_INPUTS = (inputs.LIQUIDATION, inputs.PRICE_BARS)
+
+
+def magnet_view(*, symbol: str, now: datetime, read: dict[str, Any] | None = None) -> MagnetView:
+    """`read`: the cache entries already read for `symbol` (selectors.read_for_signal), if any."""
+    params = selectors.active_parameters(read)
+    intel = selectors.intel_for(symbol=symbol, params=params, kinds=MAGNET_INPUTS, read=read)
     clusters = intel.get(inputs.LIQUIDATION) or ()
     price: Decimal | None = intel.get(inputs.PRICE_BARS)
     window = params.decimal("cluster_window_pct")
@@ -132,19 +136,21 @@ def magnet_view(*, symbol: str, now: datetime, params: Params | None = None) -> 
 
 def liquidation_magnet(*, symbol: str, now: datetime) -> dict[str, Any]:
     """The nearest cluster and the top two within the cluster window, plus the heatmap around the price."""
-    view = magnet_view(symbol=symbol, now=now)
+    read = selectors.read_for_signal(symbol, MAGNET_INPUTS)  # one cache round trip for the panel
+    view = magnet_view(symbol=symbol, now=now, read=read)
     return {
         "symbol": symbol,
         "view": view,
         "age": view.heatmap_age,
-        "chart": _concentration_chart(symbol, view.price, view.window_pct),
+        "chart": _concentration_chart(_latest_levels(symbol, read), view.price, view.window_pct),
     }
 
 
-def _concentration_chart(symbol: str, price: Decimal | None, window_pct: Decimal) -> dict[str, Any]:
+def _concentration_chart(
+    levels: list[tuple[Decimal, Decimal]], price: Decimal | None, window_pct: Decimal
+) -> dict[str, Any]:
     """Liquidation USD per price level of the heatmap's latest column, within twice the cluster
     window of the price; levels above the price (short liquidations) and below (long) coloured apart."""
-    levels = _latest_levels(symbol) if price else []
     span = price * window_pct * 2 / 100 if price else Decimal(0)
     shown = sorted((p, usd) for p, usd in levels if price and abs(p - price) <= span)
     below = sum(1 for p, _ in shown if price and p < price)
@@ -168,9 +174,9 @@ def _axis_price(price: Decimal) -> str:
     return f"{price:,.0f}" if price >= 1000 else f"{price:,.2f}"
 
 
-def _latest_levels(symbol: str) -> list[tuple[Decimal, Decimal]]:
+def _latest_levels(symbol: str, read: dict[str, Any]) -> list[tuple[Decimal, Decimal]]:
     """[(price, USD)] of the stored heatmap column; an entry that is not two numbers is left out."""
-    payload = snapshots.latest_snapshot_payload(symbol, inputs.LIQUIDATION) or {}
+    payload = snapshots.latest_snapshot_payload(symbol, inputs.LIQUIDATION, read) or {}
     raw = payload.get("raw")
     rows = raw.get("latest_column_levels") if isinstance(raw, dict) else None
     levels = []
@@ -215,7 +221,7 @@ def _position(row: Position, view: MagnetView, why: dict[str, Any], now: datetim
         "held": bool(row.hold_until and row.hold_until > now),
         "reason": why.get("reason", ""),
         "fail_open": why.get("fail_open", []),
-        "ahead": cluster_ahead(held, view.top),
+        "ahead": cluster_ahead(held, view.top) if view.heatmap_age.trusted else None,  # as the hold rule
         "price_at_hand": price,
     }
 

@@ -169,7 +169,7 @@ def what_if(parameter: str, candidate: Decimal, *, now: datetime) -> WhatIf | No
             not_replayed.append(NotReplayed(decision, _why(at_candidate, at_active)))
             continue
         effect = _pnl_effect(decision, at_active, at_candidate)
-        unpriced += effect is None and _takes(at_active, at_candidate)
+        unpriced += effect is None  # only an allowed outcome can lack a P&L (pnl_under)
         if at_active != at_candidate:
             flips.append(Flip(decision, at_active, at_candidate, effect))
     table = candidate_table(
@@ -193,10 +193,6 @@ def what_if(parameter: str, candidate: Decimal, *, now: datetime) -> WhatIf | No
 
 def _why(*outcomes: Outcome) -> str:
     return next(o.reason for o in outcomes if isinstance(o, Unreplayable))
-
-
-def _takes(*outcomes: Replayed) -> bool:
-    return any(o.allowed for o in outcomes)
 
 
 def _pnl_effect(decision: RecordedDecision, at_active: Replayed, at_candidate: Replayed) -> Decimal | None:
