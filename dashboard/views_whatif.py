@@ -66,14 +66,13 @@ def what_if(request: HttpRequest) -> HttpResponse:
 @login_required
 def propose(request: HttpRequest) -> HttpResponse:
     """File the candidate as a proposal by this person (the proposer role), the what-if as evidence."""
-    context = _form(request)
-    if not context["may_propose"]:
+    if not request.user.has_perm(PROPOSE_PERMISSION):
         return render(request, f"{PAGE}#proposal", {"refused": "you lack the permission to propose values"}, status=403)
     try:
         parameter, value = whatif.parse_request(request.POST)
     except BadCandidate as exc:
         return render(request, f"{PAGE}#proposal", {"error": exc}, status=400)
-    result = whatif.what_if(parameter, value, now=timezone.now())
+    result = whatif.what_if(parameter, value, now=timezone.now(), with_curve=False)  # the evidence has no curve
     if result is None or result.is_active:
         why = "it is the active value already" if result else f"{parameter} has no active version"
         return render(request, f"{PAGE}#proposal", {"error": BadCandidate("value", why)}, status=400)
@@ -88,7 +87,6 @@ def propose(request: HttpRequest) -> HttpResponse:
             "shown": SPECS[parameter].display(version.value),
             "admin_url": admin_url,
             "changelist": changelist,
-            "result": result,
         },
         status=201,
     )

@@ -153,8 +153,9 @@ def active_version(parameter: str) -> ParameterVersion | None:
     return ParameterVersion.objects.filter(parameter=parameter, status=ParameterVersion.Status.ACTIVE).first()
 
 
-def what_if(parameter: str, candidate: Decimal, *, now: datetime) -> WhatIf | None:
-    """The candidate against the active value on the optimizer's window; None without an active version."""
+def what_if(parameter: str, candidate: Decimal, *, now: datetime, with_curve: bool = True) -> WhatIf | None:
+    """The candidate against the active value on the optimizer's window; None without an active version.
+    `with_curve`: also the P&L from -20% to +20% (shown on the page; a filed proposal needs none)."""
     active = active_version(parameter)
     if active is None:
         return None
@@ -187,7 +188,7 @@ def what_if(parameter: str, candidate: Decimal, *, now: datetime) -> WhatIf | No
         compared=table.compared,
         pnl_active=at[active_value],
         pnl_candidate=at[candidate],
-        curve=_curve(window, parameter, active_value, candidate),
+        curve=_curve(window, parameter, active_value, candidate) if with_curve else [],
     )
 
 
