@@ -11,14 +11,18 @@ the wall time of the command (start-up included), the rows it wrote and the rate
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.throwaway import embedded_environment, throwaway_postgres  # noqa: E402
+
 UNTIL = "2026-11-30T12:00:00+00:00"  # fixed: the same history on every run
 
 
@@ -28,26 +32,12 @@ def main() -> None:
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="bench-simulate-")
-    env = {
-        **os.environ,
-        "TRADINGBOT_VAR_DIR": folder,
-        "MARKET_DATA": "simulated",
-        "WATCHED_SYMBOLS": "BTCUSDT,ETHUSDT",
-        "LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "tradingbot.settings",
-    }
-    env.pop("REDIS_URL", None)
-    admin_url = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    name = f"bench_simulate_{os.getpid()}"
-    if args.database == "postgres":
-        import psycopg
-
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        env["DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + f"/{name}"
-    else:
-        env["DATABASE_URL"] = f"sqlite:///{folder}/bench.sqlite3"
-    try:
+    with ExitStack() as stack:
+        if args.database == "postgres":
+            url = stack.enter_context(throwaway_postgres("simulate"))
+        else:
+            url = f"sqlite:///{folder}/bench.sqlite3"
+        env = embedded_environment("simulate", url, WATCHED_SYMBOLS="BTCUSDT,ETHUSDT", LOG_LEVEL="WARNING")
         manage = [sys.executable, str(ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "-v0"], env=env, check=True)
         started = time.perf_counter()
@@ -59,12 +49,6 @@ def main() -> None:
             text=True,
         )
         elapsed = time.perf_counter() - started
-    finally:
-        if args.database == "postgres":
-            import psycopg
-
-            with psycopg.connect(admin_url, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     print(done.stdout.strip())
     print(
         f"\nsimulate --hours {args.hours}, 2 symbols, {args.database}: {elapsed:.1f} s wall (target <= 60 s for 168 h)"

@@ -20,25 +20,44 @@ import psycopg
 
 
 @contextmanager
-def throwaway_database(label: str, **environment: str) -> Iterator[None]:
+def throwaway_postgres(label: str) -> Iterator[str]:
+    """A database bench_<label>_<pid> on BENCH_PG_URL's server, created and dropped: its URL."""
     admin_url = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     name = f"bench_{label}_{os.getpid()}"
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        os.environ["DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + f"/{name}"
-        os.environ.pop("REDIS_URL", None)
-        os.environ["TRADINGBOT_VAR_DIR"] = tempfile.mkdtemp(prefix=f"bench-{label}-")
-        os.environ["MARKET_DATA"] = "simulated"
-        os.environ["DJANGO_SETTINGS_MODULE"] = "tradingbot.settings"
-        os.environ.update(environment)
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def embedded_environment(label: str, database_url: str, **environment: str) -> dict[str, str]:
+    """The environment the product reads as the embedded default would (no Redis, the simulated
+    market, a temporary var folder), on `database_url`, plus `environment`."""
+    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
+    return env | {
+        "DATABASE_URL": database_url,
+        "TRADINGBOT_VAR_DIR": tempfile.mkdtemp(prefix=f"bench-{label}-"),
+        "MARKET_DATA": "simulated",
+        "DJANGO_SETTINGS_MODULE": "tradingbot.settings",
+        **environment,
+    }
+
+
+@contextmanager
+def throwaway_database(label: str, **environment: str) -> Iterator[None]:
+    """Django set up in this process on a throwaway PostgreSQL database (migrate not yet run)."""
+    with throwaway_postgres(label) as url:
+        os.environ.clear()
+        os.environ.update(embedded_environment(label, url, **environment))
         import django
 
         django.setup()
-        yield
-    finally:
-        from django.db import connections
+        try:
+            yield
+        finally:
+            from django.db import connections
 
-        connections.close_all()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            connections.close_all()
