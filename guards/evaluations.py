@@ -24,7 +24,7 @@ from guards.domain.params import ORDER, WHALE_THRESHOLD, Params
 from guards.domain.types import Decision, GuardResult, Intel, Signal
 from guards.events import GUARD_LOG_TAGS, EventType, LogTag
 from guards.intel import snapshots
-from guards.models import Evaluation, GuardEvent
+from guards.models import Evaluation
 
 logger = logging.getLogger("guards.decisions")
 
@@ -89,44 +89,44 @@ def _labelled(result: GuardResult, sources: dict[str, Any]) -> dict[str, Any]:
 
 def _record(signal_id, signal, steps, outcome: ChainResult, intel: Intel, params: Params, answer, sources, now) -> None:
     whale = intel.readings.get(inputs.WHALE_FLOW)
-    evaluation = Evaluation(
-        signal_id=signal_id,
-        symbol=signal.symbol,
-        direction=signal.direction,
-        strategy=signal.strategy,
-        base_size=signal.base_size,
-        price=signal.price,
-        allowed=outcome.allowed,
-        size_multiplier=outcome.size_multiplier,
-        final_size=outcome.final_size(signal.base_size),
-        blocked_by=outcome.blocked_by or "",
-        reason=outcome.reason,
-        response=answer,
-        whale_flow_snapshot_id=whale.detail.get("snapshot_id") if whale else None,
-        replay=replay_record(steps, intel, params, now),
-        evaluated_at=now,
-    )
+    evaluation = {
+        "signal_id": signal_id,
+        "symbol": signal.symbol,
+        "direction": signal.direction,
+        "strategy": signal.strategy,
+        "base_size": signal.base_size,
+        "price": signal.price,
+        "allowed": outcome.allowed,
+        "size_multiplier": outcome.size_multiplier,
+        "final_size": outcome.final_size(signal.base_size),
+        "blocked_by": outcome.blocked_by or "",
+        "reason": outcome.reason,
+        "response": answer,
+        "whale_flow_snapshot_id": whale.detail.get("snapshot_id") if whale else None,
+        "replay": replay_record(steps, intel, params, now),
+        "evaluated_at": now,
+    }
     events = [
-        _event(evaluation, position, result, sources[result.guard], params, now)
+        _event(signal.symbol, position, result, sources[result.guard], params, now)
         for position, result in enumerate(outcome.results)
     ]
     records.insert_decision(evaluation, events)
 
 
-def _event(evaluation, position: int, result: GuardResult, sources: dict[str, Any], params: Params, now) -> GuardEvent:
+def _event(symbol: str, position: int, result: GuardResult, sources: dict[str, Any], params: Params, now) -> dict:
+    """A guard event row (guards.models.GuardEvent's fields; its evaluation is set by the insert)."""
     fail_open = result.decision is Decision.FAIL_OPEN
-    return GuardEvent(
-        event_type=EventType.GUARD_FAIL_OPEN if fail_open else result.guard,
-        guard=result.guard,
-        decision=result.decision,
-        reason=result.reason,
-        symbol=evaluation.symbol,
-        evaluation=evaluation,
-        inputs={"data": dict(result.data), "sources": sources},
-        parameters=params.stamp(*GUARD_PARAMS.get(result.guard, ()), *_order_problem(params)),
-        position=position,
-        created_at=now,
-    )
+    return {
+        "event_type": EventType.GUARD_FAIL_OPEN if fail_open else result.guard,
+        "guard": result.guard,
+        "decision": result.decision,
+        "reason": result.reason,
+        "symbol": symbol,
+        "inputs": {"data": dict(result.data), "sources": sources},
+        "parameters": params.stamp(*GUARD_PARAMS.get(result.guard, ()), *_order_problem(params)),
+        "position": position,
+        "created_at": now,
+    }
 
 
 def _sources(guard: str, intel: Intel) -> dict[str, Any]:

@@ -8,54 +8,50 @@ snapshot foreign key checked at its end (issue 11, docs/decisions.md). Inside a 
 transaction (tests, a management command) it runs in a savepoint, as the ORM path did, so a
 refused insert leaves the caller's transaction usable. Other databases (the embedded SQLite)
 take the ORM path in one transaction.
+
+The rows arrive as plain dicts keyed by field attname: the gate builds no model instances on its
+hot path (they cost more than the rest of the decision, issue 11).
 """
 
 from __future__ import annotations
 
-import json
 from contextlib import nullcontext
-from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 from functools import cache
+from typing import Any
 
+import orjson
 from django.db import connections, router, transaction
 from django.db.models import Field
 
 from guards.models import Evaluation, GuardEvent
 
 
-def insert_decision(evaluation: Evaluation, events: list[GuardEvent]) -> None:
-    """Inserts `evaluation` and `events` (whose evaluation is `evaluation`) atomically."""
+def insert_decision(evaluation: dict[str, Any], events: list[dict[str, Any]]) -> int:
+    """Inserts the evaluation row and its event rows (without `evaluation_id`) atomically; returns
+    the evaluation's id. A repeated signal_id raises IntegrityError and stores nothing."""
     alias = router.db_for_write(Evaluation)
     connection = connections[alias]
     if connection.vendor != "postgresql":
         with transaction.atomic(using=alias):
-            evaluation.save(using=alias, force_insert=True)
-            for event in events:
-                event.evaluation = evaluation
-            GuardEvent.objects.using(alias).bulk_create(events)
-        return
-    sql, params = _one_statement(alias, evaluation, events)
+            row = Evaluation(**evaluation)
+            row.save(using=alias, force_insert=True)
+            GuardEvent.objects.using(alias).bulk_create([GuardEvent(**event, evaluation=row) for event in events])
+        return row.pk
+    eval_defaults, event_defaults = _defaults()
+    decision = {"evaluation": eval_defaults | evaluation, "events": [event_defaults | e for e in events]}
     with transaction.atomic(using=alias) if connection.in_atomic_block else nullcontext():
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            evaluation.pk = cursor.fetchone()[0]
-    for event in events:
-        event.evaluation = evaluation
+            cursor.execute(_sql(alias), [orjson.dumps(decision, default=_exact).decode()])
+            return cursor.fetchone()[0]
 
 
-def _one_statement(alias: str, evaluation: Evaluation, events: list[GuardEvent]) -> tuple[str, list]:
-    """The whole decision as ONE JSON document, read back into rows by jsonb_to_record(set): one
-    parameter to adapt and a short, constant text (psycopg caches the parsing of texts under 4 kB)."""
-    eval_fields, event_fields = _columns()
-    decision = {
-        "evaluation": {field.column: _json_value(field.value_from_object(evaluation)) for field in eval_fields},
-        "events": [
-            {field.column: _json_value(field.value_from_object(event)) for field in event_fields} for event in events
-        ],
-    }
-    return _sql(alias), [json.dumps(decision)]
+def _exact(value: Any) -> str:
+    """Decimals as their exact text (amounts arrive at the column's 8 places, schemas.exact_amount);
+    times, enums and the rest are orjson's own (ISO 8601 with the offset, the enum's value)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 @cache
@@ -66,7 +62,16 @@ def _columns() -> tuple[list[Field], list[Field]]:
 
 
 @cache
+def _defaults() -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every column's default, so a row the caller leaves short is stored as the ORM would store it."""
+    eval_fields, event_fields = _columns()
+    return ({f.column: f.get_default() for f in eval_fields}, {f.column: f.get_default() for f in event_fields})
+
+
+@cache
 def _sql(alias: str) -> str:
+    """The decision as ONE JSON document, read back into rows by jsonb_to_record(set): one parameter
+    to adapt and a short, constant text."""
     connection = connections[alias]
     quote = connection.ops.quote_name
     eval_fields, event_fields = _columns()
@@ -87,13 +92,3 @@ def _sql(alias: str) -> str:
         f"FROM d, jsonb_to_recordset(d.doc -> 'events') AS r({types(event_fields)})) "
         "SELECT id FROM e"
     )
-
-
-def _json_value(value):
-    """A field's value in the JSON document: times as ISO text, decimals as their exact text (amounts
-    arrive at the column's 8 places, schemas.exact_amount), choices as their value."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return str(value) if isinstance(value, StrEnum) else value
