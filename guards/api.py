@@ -78,7 +78,12 @@ def _clean(errors: list[dict]) -> list[dict]:
     summary="May this signal trade, and how big?",  # SPEC §3
 )
 def evaluate_signal(request: HttpRequest, payload: EvaluateIn):
-    answer = evaluations.evaluate_signal(signal=payload.to_signal(), signal_id=payload.signal_id, now=timezone.now())
+    answer = evaluations.evaluate_signal(
+        signal=payload.to_signal(),
+        signal_id=payload.signal_id,
+        now=timezone.now(),
+        remember_seconds=settings.GATE_REMEMBER_SECONDS,
+    )
     # Built by the service in EvaluateOut's shape (tests/guards/test_openapi.py checks the answers against
     # it): rendered as is, without validating it again on the hot path (issue 11).
     return api.create_response(request, answer, status=200)

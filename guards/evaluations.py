@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError
 
-from guards import records, selectors
+from guards import gate_memory, records, selectors
 from guards.domain import inputs
 from guards.domain.chain import (
     ANY_GUARD_NEEDS,
     GUARD_PARAMS,
     GUARDS,
     ChainResult,
+    GuardStep,
     build_steps,
     replay_record,
     run_chain,
@@ -29,27 +31,50 @@ from guards.models import Evaluation
 logger = logging.getLogger("guards.decisions")
 
 
-def evaluate_signal(*, signal: Signal, signal_id: str | None, now: datetime) -> dict[str, Any]:
+def evaluate_signal(
+    *, signal: Signal, signal_id: str | None, now: datetime, remember_seconds: float = 0
+) -> dict[str, Any]:
     """Run the guard chain on a signal and record it; a repeated signal_id returns the first answer.
 
     A repeat is found by the unique signal_id when the decision is inserted, not by a lookup
-    before it: the first answer wins, whether the repeat came later or raced it (issue 11)."""
-    read = selectors.read_for_signal(signal.symbol, ANY_GUARD_NEEDS)  # one cache round trip
-    params = selectors.active_parameters(read)
-    steps = build_steps(params)
-    needs = tuple(dict.fromkeys(kind for step in steps for kind in step.needs))
-    intel = selectors.intel_for(symbol=signal.symbol, params=params, kinds=needs, read=read)
+    before it: the first answer wins, whether the repeat came later or raced it (issue 11).
+    With `remember_seconds` (the bot API's GATE_REMEMBER_SECONDS) what was read for the symbol
+    serves it for that long in this process (guards/gate_memory.py)."""
+    known = _known_for(signal.symbol, remember_seconds)
     signal_id = signal_id or f"sig-{uuid.uuid4().hex}"
     try:
-        return _decide(signal_id, signal, steps, intel, params, now)
+        return _decide(signal_id, signal, known.steps, known.intel, known.params, now)
     except IntegrityError:
         if stored := _stored_answer(signal_id):  # the same signal_id was answered first: that answer
             return stored
-        if not (missing := snapshots.missing_snapshots(intel)):
+        if not (missing := snapshots.missing_snapshots(known.intel)):
             raise
         # A cached snapshot this database does not hold (deleted, or another database's): forget
         # it and decide again with that input failed open, SNAPSHOT_MISSING (docs/decisions.md).
-        return _decide(signal_id, signal, steps, snapshots.without_snapshots(intel, missing), params, now)
+        gate_memory.forget()
+        intel = snapshots.without_snapshots(known.intel, missing)
+        return _decide(signal_id, signal, known.steps, intel, known.params, now)
+
+
+@dataclass(frozen=True)
+class _Known:
+    """Everything a decision on one symbol reads before it runs the chain."""
+
+    params: Params
+    steps: list[GuardStep]
+    intel: Intel
+
+
+def _known_for(symbol: str, remember_seconds: float) -> _Known:
+    if remember_seconds > 0 and (known := gate_memory.recall(symbol)) is not None:
+        return known
+    read = selectors.read_for_signal(symbol, ANY_GUARD_NEEDS)  # one cache round trip
+    params = selectors.active_parameters(read)
+    steps = build_steps(params)
+    needs = tuple(dict.fromkeys(kind for step in steps for kind in step.needs))
+    known = _Known(params, steps, selectors.intel_for(symbol=symbol, params=params, kinds=needs, read=read))
+    gate_memory.remember(symbol, known, remember_seconds)
+    return known
 
 
 def _decide(signal_id, signal: Signal, steps, intel: Intel, params: Params, now) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
-from guards import selectors
+from guards import gate_memory, selectors
 from guards.intel import snapshots
 from guards.models import InputAvailability, MarketSnapshot, ParameterVersion
 
@@ -12,7 +12,8 @@ from guards.models import InputAvailability, MarketSnapshot, ParameterVersion
 def _forget(key: str):
     def handler(sender, **kwargs):
         cache.delete(key)  # now, and again after commit so no reader re-caches the old rows
-        transaction.on_commit(lambda: cache.delete(key))
+        gate_memory.forget()
+        transaction.on_commit(lambda: (cache.delete(key), gate_memory.forget()))
 
     return handler
 

@@ -100,9 +100,13 @@ def _fresh_cache():
     """Each test starts with an empty intel cache, as the database starts empty."""
     from django.core.cache import cache
 
+    from guards import gate_memory
+
     cache.clear()
+    gate_memory.forget()
     yield
     cache.clear()
+    gate_memory.forget()
 
 
 @pytest.fixture(autouse=True)

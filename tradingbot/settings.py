@@ -304,6 +304,12 @@ DASHBOARD_REFRESH_SECONDS = env_int("DASHBOARD_REFRESH_SECONDS", 10)
 if DASHBOARD_REFRESH_SECONDS < 1:
     raise ImproperlyConfigured(f"DASHBOARD_REFRESH_SECONDS must be at least 1, not {DASHBOARD_REFRESH_SECONDS}")
 
+# How long each web process keeps what the bot API read for a symbol (parameters, plan, latest
+# snapshots): a change made elsewhere counts within this long (guards/gate_memory.py). 0 turns it off.
+GATE_REMEMBER_SECONDS = env_float("GATE_REMEMBER_SECONDS", 1.0)
+if not 0 <= GATE_REMEMBER_SECONDS <= 1:
+    raise ImproperlyConfigured(f"GATE_REMEMBER_SECONDS must be between 0 and 1, not {GATE_REMEMBER_SECONDS}")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},

@@ -45,6 +45,10 @@ if "COINGLASS_CALLS_PER_MINUTE" not in os.environ:
 if "BINANCE_WEIGHT_PER_MINUTE" not in os.environ:
     BINANCE_WEIGHT_PER_MINUTE = 10_000_000
 
+# Tests see every write at once, from any process; the gate's memory has tests of its own.
+if "GATE_REMEMBER_SECONDS" not in os.environ:
+    GATE_REMEMBER_SECONDS = 0.0
+
 # A test database of this run's own, so two suites on one PostgreSQL never drop each other's
 # (SQLite's test database is in memory, each run's own anyway).
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405

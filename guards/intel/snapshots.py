@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.cache import cache
 
+from guards import gate_memory
 from guards.domain import inputs
 from guards.domain.types import Intel, Reading
 from guards.models import MarketSnapshot
@@ -31,6 +32,7 @@ def store_snapshot(
         symbol=symbol, kind=kind, source=source, fetched_at=fetched_at, derived=derived, raw=raw
     )
     cache.set(snapshot_cache_key(symbol, kind), snapshot_payload(row), 2 * ttl_seconds)
+    gate_memory.forget()
     return row
 
 
@@ -68,6 +70,7 @@ def _key_symbol(symbol: str, kind: str) -> str:
 
 def forget_snapshot(symbol: str, kind: str) -> None:
     cache.delete(snapshot_cache_key(_key_symbol(symbol, kind), kind))
+    gate_memory.forget()
 
 
 def missing_snapshots(intel: Intel) -> set[int]:
