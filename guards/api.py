@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import orjson
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -85,8 +86,8 @@ def evaluate_signal(request: HttpRequest, payload: EvaluateIn):
         remember_seconds=settings.GATE_REMEMBER_SECONDS,
     )
     # Built by the service in EvaluateOut's shape (tests/guards/test_openapi.py checks the answers against
-    # it): rendered as is, without validating it again on the hot path (issue 11).
-    return api.create_response(request, answer, status=200)
+    # it): rendered as is, without validating it again on the hot path (issue 11); JSON-native values only.
+    return HttpResponse(orjson.dumps(answer), content_type="application/json")
 
 
 @api.post(
