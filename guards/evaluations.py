@@ -180,6 +180,8 @@ def _log(signal_id: str, signal: Signal, outcome: ChainResult, params: Params) -
             problem,
             extra={"tag": LogTag.HYPERPARAM, "signal_id": signal_id, "symbol": signal.symbol, "problem": problem},
         )
+    if not logger.isEnabledFor(logging.INFO):  # the lines' extras cost more than the check
+        return
     for result in outcome.results:
         logger.info(
             "%s %s %s: %s",

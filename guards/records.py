@@ -63,9 +63,14 @@ def _columns() -> tuple[list[Field], list[Field]]:
 
 @cache
 def _defaults() -> tuple[dict[str, Any], dict[str, Any]]:
-    """Every column's default, so a row the caller leaves short is stored as the ORM would store it."""
+    """The columns whose default is not NULL, so a row the caller leaves short is stored as the ORM
+    would store it (a key the document lacks reads as NULL: NULL defaults need not travel)."""
     eval_fields, event_fields = _columns()
-    return ({f.column: f.get_default() for f in eval_fields}, {f.column: f.get_default() for f in event_fields})
+
+    def defaults(fields: list[Field]) -> dict[str, Any]:
+        return {f.column: found for f in fields if (found := f.get_default()) is not None}
+
+    return defaults(eval_fields), defaults(event_fields)
 
 
 @cache
