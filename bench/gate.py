@@ -68,14 +68,14 @@ def main() -> None:
         wait_until_up(args.port)
         for _, path in ROWS:  # warm both workers' imports, connections and caches; not counted
             run_wrk(args, path, env, seconds=2)
-        runs: dict[str, list[tuple[float, float, float]]] = {path: [] for _, path in ROWS}
+        runs: dict[str, list[tuple[float, ...]]] = {path: [] for _, path in ROWS}
         for _ in range(args.rounds):
             for _, path in ROWS:
                 runs[path].append(run_wrk(args, path, env, seconds=args.seconds))
     finally:
         server.terminate()
         server.wait(timeout=20)
-    figures = {path: tuple(statistics.median(r[i] for r in found) for i in range(3)) for path, found in runs.items()}
+    figures = {path: tuple(statistics.median(r[i] for r in found) for i in range(5)) for path, found in runs.items()}
     print_table(args, figures)
 
 
@@ -87,7 +87,7 @@ def print_table(args, figures: dict[str, tuple[float, ...]]) -> None:
     )
     print(f"{'endpoint':<54} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
     for name, path in ROWS:
-        rps, p50, p99 = figures[path]
+        rps, p50, p99 = figures[path][:3]
         print(f"{name:<54} {rps:>9.1f} {p50:>8.2f} {p99:>8.2f}")
     gate = figures[EVALUATE]
     for name, path in ROWS[:2]:
@@ -96,6 +96,10 @@ def print_table(args, figures: dict[str, tuple[float, ...]]) -> None:
             f"gate / {name.split(' (')[0]:<15} throughput {gate[0] / anchor[0]:.2f}x   p99 {gate[2] / anchor[2]:.2f}x"
         )
     print("target (issue 11): throughput >= 0.80x the durable anchor, p99 <= 1.25x the durable anchor")
+    print("\nCPU ms per request, from /proc over each run (the rest: wrk, Redis, the kernel's idle share)")
+    for name, path in ROWS:
+        web, postgres = figures[path][3:]
+        print(f"  cpu {name.split(' (')[0]:<32} web workers {web:6.3f}   PostgreSQL {postgres:6.3f}")
 
 
 def parse_args():
@@ -129,17 +133,39 @@ def wait_until_up(port: int) -> None:
     sys.exit("gunicorn did not come up")
 
 
-def run_wrk(args, path: str, env: dict, *, seconds: int) -> tuple[float, float, float]:
-    """(requests/s, p50 ms, p99 ms); every answer must be 2xx. A fresh run id per call keeps the
-    signal_ids new (wrk's Lua random numbers repeat from one start to the next)."""
+def run_wrk(args, path: str, env: dict, *, seconds: int) -> tuple[float, float, float, float, float]:
+    """(requests/s, p50 ms, p99 ms, CPU ms per request of the web workers, of PostgreSQL); every
+    answer must be 2xx. A fresh run id per call keeps the signal_ids new (wrk's Lua random numbers
+    repeat from one start to the next)."""
     cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s", "--latency"]
     cmd += ["-s", str(ROOT / "bench" / "evaluate.lua"), f"http://127.0.0.1:{args.port}{path}"]
     run_env = {**env, "BENCH_PATH": path, "BENCH_RUN": f"{time.time_ns()}"}
+    before = cpu_seconds()
     out = subprocess.run(cmd, env=run_env, capture_output=True, text=True, check=True).stdout
+    used = {group: spent - before.get(group, 0.0) for group, spent in cpu_seconds().items()}
     if "Non-2xx" in out or "Socket errors" in out:
         sys.exit(f"{path}: errors during the run:\n{out}")
     rps = float(_found(r"Requests/sec:\s+([\d.]+)", out))
-    return rps, _ms(_found(r"^\s+50%\s+(\S+)", out)), _ms(_found(r"^\s+99%\s+(\S+)", out))
+    served = int(_found(r"(\d+) requests in", out))
+    per_request = [1000 * used.get(group, 0.0) / served for group in ("web", "postgres")]
+    return rps, _ms(_found(r"^\s+50%\s+(\S+)", out)), _ms(_found(r"^\s+99%\s+(\S+)", out)), *per_request
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU seconds used so far by the gunicorn processes ("web") and the PostgreSQL server's
+    processes (Linux /proc; {} elsewhere): where each request's cost lands."""
+    found: dict[str, float] = {}
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            command = (entry / "cmdline").read_bytes()
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        group = "web" if b"gunicorn" in command else "postgres" if b"postgres" in command else None
+        if group:
+            found[group] = found.get(group, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return found
 
 
 def _found(pattern: str, out: str) -> str:
