@@ -109,9 +109,15 @@ def _stubbed(stub, evaluate, i: int, path: str) -> None:
 
 
 def _direct(evaluations, signal, run: int, i: int) -> None:
+    from django.conf import settings
     from django.utils import timezone
 
-    evaluations.evaluate_signal(signal=signal, signal_id=f"profile-{run}-direct-{i}", now=timezone.now())
+    evaluations.evaluate_signal(
+        signal=signal,
+        signal_id=f"profile-{run}-direct-{i}",
+        now=timezone.now(),
+        remember_seconds=settings.GATE_REMEMBER_SECONDS,  # as the bot API calls it
+    )
 
 
 def _count_redis_calls() -> list[int]:
