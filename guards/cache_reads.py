@@ -1,14 +1,11 @@
-"""The gate's one cache round trip, decoding each distinct entry once per process (issue 11).
+"""The gate's one cache round trip (issue 11).
 
-Every bot request reads the same handful of entries (the active parameters, the not-in-plan
-list, the latest snapshot of each input), and they change every few seconds at most. On Redis
-the entries are read with one MGET of their raw bytes; bytes already decoded in this process
-give the object decoded before (unpickling a snapshot costs more than reading it), so the
-decoded objects are shared and must never be changed by their readers. Anything else read
-from Redis is decoded afresh. Other cache backends (the embedded default) are read as usual.
-An entry that cannot be decoded reads as a miss too.
-A Redis outage reads as misses, as django-redis's IGNORE_EXCEPTIONS does: the callers then read
-the database.
+On Redis the entries a decision reads (the active parameters, the not-in-plan list, the latest
+snapshot of each input) are read with one MGET of their raw bytes and decoded here, so that
+bytes no cache write of ours makes (damage, another program's value) read as a miss, which the
+reader answers from the table and writes again, instead of failing the request. Other cache
+backends (the embedded default) are read as usual. A Redis outage reads as misses, as
+django-redis's IGNORE_EXCEPTIONS does: the callers then read the database.
 """
 
 from __future__ import annotations
@@ -19,8 +16,6 @@ from typing import Any
 from django.core.cache import cache
 from redis.exceptions import RedisError
 
-MAX_REMEMBERED = 256  # distinct entries: a few per symbol, refreshed every few seconds
-_decoded: dict[bytes, Any] = {}
 logger = logging.getLogger("guards.cache")
 
 
@@ -42,14 +37,8 @@ def get_many(keys: list[str]) -> list[Any]:
 
 
 def _decode(client, value: bytes) -> Any:
-    found = _decoded.get(value, _decoded)
-    if found is _decoded:
-        try:
-            found = client.decode(value)
-        except Exception as exc:  # bytes no cache write of ours makes: a miss, which the reader rewrites
-            logger.warning("undecodable cache entry read as a miss: %s", type(exc).__name__)
-            return None
-        if len(_decoded) >= MAX_REMEMBERED:
-            _decoded.clear()
-        _decoded[value] = found
-    return found
+    try:
+        return client.decode(value)
+    except Exception as exc:  # bytes no cache write of ours makes: a miss, which the reader rewrites
+        logger.warning("undecodable cache entry read as a miss: %s", type(exc).__name__)
+        return None

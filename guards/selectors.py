@@ -30,8 +30,9 @@ READ_MODEL_TTL_SECONDS = 60
 def read_for_signal(symbol: str, kinds: Iterable[str]) -> dict[str, Any]:
     """Everything a decision on `symbol` reads from the cache, in ONE round trip (MGET): the active
     parameters, the not-in-plan list and the latest snapshot of each input in `kinds`. Pass it as
-    `read` to the readers below; an entry it lacks (a miss, Redis down) is read as usual. Nothing
-    is kept between requests, so an approval counts from the next request (docs/decisions.md)."""
+    `read` to the readers below; an entry it lacks (a miss, Redis down) is read as usual. The bot
+    API keeps what it made of this read for at most GATE_REMEMBER_SECONDS (guards/gate_memory.py,
+    docs/decisions.md)."""
     keys = [ACTIVE_PARAMETERS_KEY, NOT_IN_PLAN_KEY, *(snapshots.cache_key_for(symbol, kind) for kind in kinds)]
     return dict(zip(keys, cache_reads.get_many(keys), strict=True))
 
@@ -83,31 +84,8 @@ def intel_for(
     Never calls a market-data API (SPEC §2): fetching is the Celery tasks' job.
     """
     not_in_plan = inputs_not_in_plan(read)
-    readings = {kind: _remembered_reading(symbol, kind, params, not_in_plan, read) for kind in kinds}
+    readings = {kind: _reading(symbol, kind, params, not_in_plan, read) for kind in kinds}
     return Intel(symbol, readings)
-
-
-# The reading made from the very objects the cache read gave (guards.cache_reads shares one decoded
-# object per distinct entry): the same snapshot under the same parameters reads the same, so it is
-# parsed once per process, not once per request (issue 11). Each entry keeps its objects alive, so
-# their ids cannot be reused while it is held.
-_readings: dict[tuple[int, int, int, str, str], tuple[Any, Params, Any, Reading]] = {}
-MAX_READINGS = 256
-
-
-def _remembered_reading(symbol: str, kind: str, params: Params, not_in_plan: dict[str, str], read) -> Reading:
-    payload = read.get(snapshots.cache_key_for(symbol, kind)) if read is not None else None
-    if not payload or not isinstance(payload, dict):  # a miss or damage: read and judged as usual
-        return _reading(symbol, kind, params, not_in_plan, read)
-    key = (id(payload), id(params), id(not_in_plan), symbol, kind)
-    found = _readings.get(key)
-    if found is not None and found[0] is payload and found[1] is params and found[2] is not_in_plan:
-        return found[3]
-    reading = _reading(symbol, kind, params, not_in_plan, read)
-    if len(_readings) >= MAX_READINGS:
-        _readings.clear()
-    _readings[key] = (payload, params, not_in_plan, reading)
-    return reading
 
 
 def _reading(symbol: str, kind: str, params: Params, not_in_plan: dict[str, str], read) -> Reading:
