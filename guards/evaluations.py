@@ -50,8 +50,8 @@ def evaluate_signal(
         if not (missing := snapshots.missing_snapshots(known.intel)):
             raise
         # A cached snapshot this database does not hold (deleted, or another database's): forget
-        # it and decide again with that input failed open, SNAPSHOT_MISSING (docs/decisions.md).
-        gate_memory.forget()
+        # it (and what the gate remembered) and decide again with that input failed open,
+        # SNAPSHOT_MISSING (docs/decisions.md).
         intel = snapshots.without_snapshots(known.intel, missing)
         return _decide(signal_id, signal, known.steps, intel, known.params, now)
 

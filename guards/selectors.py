@@ -11,7 +11,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.dateparse import parse_datetime
 
-from guards import cache_reads
 from guards.domain import inputs
 from guards.domain.clusters import LiquidationCluster
 from guards.domain.cvd import FlowDetail, threshold_to_cents
@@ -34,7 +33,8 @@ def read_for_signal(symbol: str, kinds: Iterable[str]) -> dict[str, Any]:
     API keeps what it made of this read for at most GATE_REMEMBER_SECONDS (guards/gate_memory.py,
     docs/decisions.md)."""
     keys = [ACTIVE_PARAMETERS_KEY, NOT_IN_PLAN_KEY, *(snapshots.cache_key_for(symbol, kind) for kind in kinds)]
-    return dict(zip(keys, cache_reads.get_many(keys), strict=True))
+    found = cache.get_many(keys)
+    return {key: found.get(key) for key in keys}
 
 
 def _cached(key: str, read: dict[str, Any] | None) -> Any:

@@ -186,7 +186,12 @@ def redis_cache(url: str) -> dict:
         "LOCATION": url,
         "KEY_PREFIX": "tradingbot",
         "KEY_FUNCTION": CACHE_KEY_FUNCTION,
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2, "IGNORE_EXCEPTIONS": True},
+        "OPTIONS": {
+            "SOCKET_CONNECT_TIMEOUT": 2,
+            "SOCKET_TIMEOUT": 2,
+            "IGNORE_EXCEPTIONS": True,
+            "SERIALIZER": "guards.cache_serializer.DamageTolerantPickleSerializer",  # damage reads as a miss
+        },
     }
 
 
