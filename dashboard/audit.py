@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Model, Q, QuerySet, prefetch_related_objects
+from django.db.models import Q, QuerySet, prefetch_related_objects
 
 from guards.domain.pairs import normalise_pair
 from guards.domain.params import SPECS
@@ -117,9 +117,6 @@ class EventFilter:
         wanted = ((self.guard, guard), (self.symbol, symbol), (self.decision, decision))
         return all(not want or want == have for want, have in wanted)
 
-    def as_query(self) -> dict[str, str]:
-        return {k: v for k, v in (("guard", self.guard), ("symbol", self.symbol), ("decision", self.decision)) if v}
-
 
 LIGHT_EVENT = ("inputs", "parameters")  # a list row needs neither
 
@@ -133,8 +130,7 @@ def guard_events(filters: EventFilter, cursor: Cursor | None, limit: int = EVENT
     scans. The combinations present are found by a loose index scan (one probe per combination).
     """
     if not (filters.guard or filters.symbol or filters.decision):
-        rows = GuardEvent.objects.defer(*LIGHT_EVENT).filter(_older("created_at", cursor))
-        return _page(list(rows.order_by("-created_at", "-id")[: limit + 1]), limit, "created_at")
+        return keyset(GuardEvent.objects.defer(*LIGHT_EVENT), "created_at", cursor, limit)
     if filters.guard and filters.symbol and filters.decision:
         combos = [(filters.guard, filters.symbol, filters.decision)]
     else:
@@ -260,10 +256,5 @@ def optimizer_runs(parameter: str, cursor: Cursor | None, limit: int = RUNS_PAGE
 
 def effectiveness_runs(cursor: Cursor | None, limit: int = RUNS_PAGE) -> Page:
     page = keyset(EffectivenessRun.objects.all(), "ran_at", cursor, limit)
-    _attach_reports(page.rows)
+    prefetch_related_objects(page.rows, "reports")  # one query for the page's report rows
     return page
-
-
-def _attach_reports(runs: list[Model]) -> None:
-    """The report rows of a page's runs, in one query (prefetch_related on an already cut list)."""
-    prefetch_related_objects(runs, "reports")

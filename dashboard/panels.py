@@ -199,7 +199,7 @@ def open_positions(*, symbol: str, now: datetime) -> dict[str, Any]:
     """Open positions of `symbol` (latest answer first), the hold each got and why, and the cluster
     ahead of each now, measured from the latest price as the min-hold rule measures it."""
     rows = list(Position.objects.filter(is_open=True, symbol=symbol).order_by("-updated_at")[: POSITIONS_SHOWN + 1])
-    view = magnet_view(symbol=symbol, now=now)
+    view = magnet_view(symbol=symbol, now=now, read=selectors.read_for_signal(symbol, MAGNET_INPUTS))
     why = _hold_events(rows[:POSITIONS_SHOWN])
     return {
         "symbol": symbol,
@@ -276,9 +276,12 @@ def input_health(*, symbol: str, now: datetime) -> dict[str, Any]:
     latest = _rows_of((_health(s, k)[:1] for s, k in pairs), newest=len(pairs))
     last = {(e.symbol, e.kind): e for e in latest}
     rows: list[dict[str, Any]] = []
+    reads: dict[str, dict[str, Any]] = {}  # one cache round trip per pair, not one per row
     for stored_symbol, kind in pairs:
         read_as = settings.WATCHED_SYMBOLS[0] if stored_symbol == inputs.MARKET_WIDE_SYMBOL else stored_symbol
-        intel = selectors.intel_for(symbol=read_as, params=params, kinds=(kind,))
+        if read_as not in reads:
+            reads[read_as] = selectors.read_for_signal(read_as, inputs.ALL)
+        intel = selectors.intel_for(symbol=read_as, params=params, kinds=(kind,), read=reads[read_as])
         attempt = last.get((stored_symbol, kind))
         rows.append(
             {

@@ -21,9 +21,8 @@ from guards.parameters import propose_version
 from optimizer.domain.candidates import CENT, candidate_table, spread_candidates
 from optimizer.domain.fast_replay import pnl_under, reference_size, replay_fast
 from optimizer.domain.replay import REPLAYABLE, Outcome, RecordedDecision, Replayed, Unreplayable
-from optimizer.runs import Window, load_window
+from optimizer.runs import PARAMETERS, Window, load_window
 
-PARAMETERS = tuple(REPLAYABLE)  # whale threshold, taker minimum share, Fear & Greed cut-off
 EVIDENCE_FLIPS = 200  # flips listed in a proposal's evidence (all are counted)
 
 
