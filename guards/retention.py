@@ -54,11 +54,9 @@ class PruneReport:
         return {"cutoff": self.cutoff.isoformat(), "dry_run": self.dry_run, "batches": self.batches, **self.rows}
 
 
-def prune_history(
-    *, now: datetime, days: int | None = None, batch: int | None = None, dry_run: bool = False
-) -> PruneReport:
-    """Delete (or, dry, count) every prunable row older than `days` (RETENTION_DAYS) before `now`."""
-    report = PruneReport(cutoff=cutoff(now, days or retention_days()), dry_run=dry_run)
+def prune_history(*, now: datetime, batch: int | None = None, dry_run: bool = False) -> PruneReport:
+    """Delete (or, dry, count) every prunable row older than RETENTION_DAYS before `now`."""
+    report = PruneReport(cutoff=cutoff(now, retention_days()), dry_run=dry_run)
     size = batch or batch_size()
     before = report.cutoff
     _prune(report, GUARD_EVENTS, GuardEvent.objects.filter(created_at__lt=before), size)

@@ -37,15 +37,11 @@ def read_for_signal(symbol: str, kinds: Iterable[str]) -> dict[str, Any]:
     return {key: found.get(key) for key in keys}
 
 
-def _cached(key: str, read: dict[str, Any] | None) -> Any:
-    return read[key] if read is not None and key in read else cache.get(key)
-
-
 def active_parameters(read: dict[str, Any] | None = None) -> Params:
     """The active version of every parameter, each checked: a missing or malformed one is named
     in `Params.problems` (PARAMETER_MISSING, PARAMETER_INVALID) and whatever needs it fails open.
     Checked once when read from the table; the checked result is what the cache holds."""
-    params = _cached(ACTIVE_PARAMETERS_KEY, read)
+    params = snapshots.cached(ACTIVE_PARAMETERS_KEY, read)
     if not isinstance(params, Params):  # missing, or an entry this code did not write
         rows = ParameterVersion.objects.filter(status=ParameterVersion.Status.ACTIVE).values_list(
             "parameter", "value", "version"
@@ -69,7 +65,7 @@ def _checked(rows) -> Params:
 
 def inputs_not_in_plan(read: dict[str, Any] | None = None) -> dict[str, str]:
     """{input kind: plan it needs} for inputs the key's plan lacks."""
-    found = _cached(NOT_IN_PLAN_KEY, read)
+    found = snapshots.cached(NOT_IN_PLAN_KEY, read)
     if found is None:
         found = dict(InputAvailability.objects.values_list("kind", "plan_required"))
         cache.set(NOT_IN_PLAN_KEY, found, READ_MODEL_TTL_SECONDS)

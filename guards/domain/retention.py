@@ -16,16 +16,19 @@ def cutoff(now: datetime, retention_days: int) -> datetime:
     return now - timedelta(days=retention_days)
 
 
-def retention_problem(retention_days: int, effectiveness_window_days: int) -> str | None:
+def retention_problem(
+    retention_days: int, effectiveness_window_days: int, window_name: str = "EFFECTIVENESS_WINDOW_DAYS"
+) -> str | None:
     """Why these settings cannot work together, or None. A window reaching past the retention
-    would read a history that is no longer there and report it as quiet."""
+    would read a history that is no longer there and report it as quiet. `window_name` is what the
+    user set the window with (the setting, or a command's option)."""
     if retention_days < 1:
         return f"RETENTION_DAYS must be a whole number of days, at least 1, not {retention_days}"
     if effectiveness_window_days < 1:
-        return f"EFFECTIVENESS_WINDOW_DAYS must be at least 1, not {effectiveness_window_days}"
+        return f"{window_name} must be at least 1, not {effectiveness_window_days}"
     if effectiveness_window_days > retention_days:
         return (
-            f"EFFECTIVENESS_WINDOW_DAYS ({effectiveness_window_days}) must not exceed RETENTION_DAYS "
+            f"{window_name} ({effectiveness_window_days}) must not exceed RETENTION_DAYS "
             f"({retention_days}): older history is pruned"
         )
     return None

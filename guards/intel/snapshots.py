@@ -52,14 +52,14 @@ def latest_snapshot_payload(symbol: str, kind: str, read: dict[str, Any] | None 
     A cache entry that is not a payload at all is damage: it is dropped and the table answers."""
     key_symbol = _key_symbol(symbol, kind)
     key = snapshot_cache_key(key_symbol, kind)
-    payload = read[key] if read is not None and key in read else cache.get(key)
+    payload = cached(key, read)
     if isinstance(payload, dict):
         return payload or None  # {} marks "no snapshot yet", so a missing input costs no query either
     if payload is not None:
-        cache.delete(snapshot_cache_key(key_symbol, kind))
+        cache.delete(key)
     row = MarketSnapshot.objects.filter(symbol=key_symbol, kind=kind).order_by("-fetched_at").first()
     if row is None:
-        cache.set(snapshot_cache_key(key_symbol, kind), {}, ABSENT_TTL_SECONDS)  # `store_snapshot` replaces it
+        cache.set(key, {}, ABSENT_TTL_SECONDS)  # `store_snapshot` replaces it
         return None
     return snapshot_payload(row)
 
@@ -68,8 +68,13 @@ def _key_symbol(symbol: str, kind: str) -> str:
     return inputs.MARKET_WIDE_SYMBOL if kind in inputs.MARKET_WIDE else symbol
 
 
+def cached(key: str, read: dict[str, Any] | None) -> Any:
+    """`key`'s entry from `read` (entries already read in one round trip) when it holds it, else the cache."""
+    return read[key] if read is not None and key in read else cache.get(key)
+
+
 def forget_snapshot(symbol: str, kind: str) -> None:
-    cache.delete(snapshot_cache_key(_key_symbol(symbol, kind), kind))
+    cache.delete(cache_key_for(symbol, kind))
     gate_memory.forget()
 
 

@@ -15,7 +15,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *, days, **options):
-        if days is not None and (problem := retention_problem(retention_days(), days)):
-            raise CommandError(problem.replace("EFFECTIVENESS_WINDOW_DAYS", "--days"))
+        if days is not None and (problem := retention_problem(retention_days(), days, "--days")):
+            raise CommandError(problem)
         run = run_effectiveness(now=timezone.now(), days=days)
         self.stdout.write(report_table(run))
