@@ -15,6 +15,7 @@ from dashboard import whatif
 from dashboard.views import login_required
 from dashboard.whatif import BadCandidate
 from guards.domain.params import SPECS
+from guards.parameters import active_version
 
 PAGE = "dashboard/whatif.html"
 PROPOSE_PERMISSION = "guards.add_parameterversion"  # the proposer role, as the admin asks for it
@@ -24,7 +25,7 @@ def _choices() -> list[dict[str, Any]]:
     """Each replayable parameter with its active value and what it may be, for the form."""
     choices = []
     for name in whatif.PARAMETERS:
-        active = whatif.active_version(name)
+        active = active_version(name)
         choices.append(
             {
                 "name": name,

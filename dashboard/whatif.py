@@ -17,7 +17,7 @@ from typing import Any
 
 from guards.domain.params import SPECS, validate_value
 from guards.models import ParameterVersion
-from guards.parameters import propose_version
+from guards.parameters import active_version, propose_version
 from optimizer.domain.candidates import CENT, candidate_table, spread_candidates
 from optimizer.domain.fast_replay import pnl_under, reference_size, replay_fast
 from optimizer.domain.replay import REPLAYABLE, Outcome, RecordedDecision, Replayed, Unreplayable
@@ -146,10 +146,6 @@ class WhatIf:
             "flipped": len(self.flips),
             "flips": [f.to_json() for f in self.flips[:EVIDENCE_FLIPS]],
         }
-
-
-def active_version(parameter: str) -> ParameterVersion | None:
-    return ParameterVersion.objects.filter(parameter=parameter, status=ParameterVersion.Status.ACTIVE).first()
 
 
 def what_if(parameter: str, candidate: Decimal, *, now: datetime, with_curve: bool = True) -> WhatIf | None:

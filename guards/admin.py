@@ -19,6 +19,7 @@ from guards.domain.params import SPECS, WHALE_THRESHOLD, below_detail_floor, bel
 from guards.domain.spec import CHOICE, GUARD_ORDER, ParameterSpec
 from guards.parameters import (
     ApprovalError,
+    active_version,
     approve_version,
     propose_again,
     propose_version,
@@ -319,9 +320,7 @@ class ParameterVersionAdmin(admin.ModelAdmin):
         if obj is not None:
             return super().get_form(request, obj, change=change, **kwargs)
         spec = SPECS[request.GET["parameter"]]
-        return proposal_form(
-            spec, models.ParameterVersion.objects.filter(parameter=spec.name, status=Status.ACTIVE).first()
-        )
+        return proposal_form(spec, active_version(spec.name))
 
     def add_view(self, request, form_url="", extra_context=None):
         name = request.GET.get("parameter")
@@ -389,7 +388,7 @@ class ParameterVersionAdmin(admin.ModelAdmin):
         if request.method != "POST" and (refusal := self._refusal(request, version, action)):
             self.message_user(request, f"{DECISIONS[action][0]} is not possible: {refusal}.", messages.ERROR)
             return redirect(back)
-        active = models.ParameterVersion.objects.filter(parameter=version.parameter, status=Status.ACTIVE).first()
+        active = active_version(version.parameter)
         context = {
             **self.admin_site.each_context(request),
             "title": f"{DECISIONS[action][0]} {version.parameter} v{version.version}?",
@@ -426,7 +425,7 @@ class ParameterVersionAdmin(admin.ModelAdmin):
         self.message_user(request, text, messages.SUCCESS)
 
     def _approve(self, request, version, reason: str) -> str:
-        previous = models.ParameterVersion.objects.filter(parameter=version.parameter, status=Status.ACTIVE).first()
+        previous = active_version(version.parameter)
         done = approve_version(version=version, approver=request.user, now=timezone.now(), reason=reason)
         was = f"; v{previous.version} ({shown(previous.parameter, previous.value)}) is superseded" if previous else ""
         return f"Approved: {done.parameter} is now {shown(done.parameter, done.value)} (v{done.version}){was}."

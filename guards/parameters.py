@@ -68,6 +68,11 @@ def propose_again(*, version: ParameterVersion, proposer, reason: str) -> Parame
     )
 
 
+def active_version(parameter: str) -> ParameterVersion | None:
+    """The parameter's ACTIVE version (at most one: a unique constraint), or None."""
+    return ParameterVersion.objects.filter(parameter=parameter, status=Status.ACTIVE).first()
+
+
 def active_value(parameter: str) -> Any:
     return (
         ParameterVersion.objects.filter(parameter=parameter, status=Status.ACTIVE)

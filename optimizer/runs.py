@@ -24,7 +24,7 @@ from guards.domain.params import validate_value
 from guards.domain.retention import cutoff
 from guards.events import LogTag
 from guards.models import Evaluation, ParameterVersion, Trade
-from guards.parameters import approve_version, propose_version
+from guards.parameters import active_version, approve_version, propose_version
 from guards.retention import retention_days
 from optimizer.decisions import recorded_decision
 from optimizer.domain.candidates import CENT, CandidateTable, candidate_table, should_propose
@@ -113,7 +113,7 @@ def run_optimizer(*, now: datetime, parameters: Iterable[str] = PARAMETERS) -> l
 def run_parameter(parameter: str, *, window: Window, now: datetime, resamples: int = 1000) -> OptimizerRun:
     if parameter not in REPLAYABLE:
         raise ValueError(f"{parameter} cannot be replayed from stored inputs (one of {', '.join(PARAMETERS)})")
-    active = ParameterVersion.objects.filter(parameter=parameter, status=ParameterVersion.Status.ACTIVE).first()
+    active = active_version(parameter)
     run = OptimizerRun(
         run_id=uuid.uuid4(),
         ran_at=now,
