@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.effectiveness import END, fill  # noqa: E402
+from bench.effectiveness import END, fill_history  # noqa: E402
 from bench.throwaway import throwaway_database  # noqa: E402
 
 FILTERS = [
@@ -52,8 +52,6 @@ def main() -> None:
 def run(args) -> None:
     from django.conf import settings
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-    from django.db import connection
     from django.test import Client
 
     from guards.models import GuardEvent
@@ -61,16 +59,8 @@ def run(args) -> None:
     from optimizer.runs import run_optimizer
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    call_command("migrate", verbosity=0)
-    signals = -(-args.events // 3)
     started = time.perf_counter()
-    with connection.cursor() as cursor:
-        fill(cursor, signals, timedelta(days=7))
-        cursor.execute("UPDATE guards_guardevent SET symbol = 'ETHUSDT' WHERE mod(evaluation_id, 2) = 0")
-        cursor.execute("UPDATE guards_evaluation SET symbol = 'ETHUSDT' WHERE mod(id, 2) = 0")
-        cursor.execute("VACUUM ANALYZE guards_guardevent")
-        cursor.execute("VACUUM ANALYZE guards_evaluation")
-    events = GuardEvent.objects.count()
+    signals, events = fill_history(args.events, timedelta(days=7), ("BTCUSDT", "ETHUSDT"))
     print(f"{events:,} guard events over {signals:,} signals, two symbols, in {time.perf_counter() - started:.1f} s")
     run_effectiveness(now=END, days=7)
     run_optimizer(now=END)

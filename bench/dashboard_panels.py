@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.effectiveness import fill  # noqa: E402
+from bench.effectiveness import fill_history  # noqa: E402
 from bench.throwaway import throwaway_database  # noqa: E402
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT")
@@ -41,21 +41,15 @@ def main() -> None:
 
 
 def run(args) -> None:
-    from django.core.management import call_command
     from django.db import connection
 
-    call_command("migrate", verbosity=0)
-    signals = -(-args.events // 3)
     started = time.perf_counter()
-    with connection.cursor() as cursor:
-        fill(cursor, signals, timedelta(days=7))
-        cursor.execute("UPDATE guards_evaluation SET symbol = 'ETHUSDT' WHERE id % 2 = 0")
-        cursor.execute("UPDATE guards_guardevent SET symbol = 'ETHUSDT' WHERE evaluation_id % 2 = 0")
+    signals, _ = fill_history(args.events, timedelta(days=7), SYMBOLS)
     fill_positions()
     fill_health(connection)
     fill_snapshots()
     with connection.cursor() as cursor:
-        for table in ("guards_guardevent", "guards_evaluation", "guards_datahealthevent", "guards_position"):
+        for table in ("guards_guardevent", "guards_datahealthevent", "guards_position"):  # events: positions' too
             cursor.execute(f"VACUUM ANALYZE {table}")
         cursor.execute("SELECT count(*) FROM guards_guardevent")
         events = cursor.fetchone()[0]

@@ -36,20 +36,11 @@ def main() -> None:
 
 
 def run(args) -> None:
-    from django.core.management import call_command
-    from django.db import connection
 
     from optimizer.effectiveness import report_table, run_effectiveness
 
-    call_command("migrate", verbosity=0)
-    signals = -(-args.events // 3)  # at least the events asked for
     started = time.perf_counter()
-    with connection.cursor() as cursor:
-        fill(cursor, signals, timedelta(days=args.days))
-        cursor.execute("SELECT count(*) FROM guards_guardevent")
-        events = cursor.fetchone()[0]
-        cursor.execute("VACUUM ANALYZE guards_guardevent")
-        cursor.execute("VACUUM ANALYZE guards_evaluation")
+    signals, events = fill_history(args.events, timedelta(days=args.days))
     print(f"{events:,} guard events over {signals:,} signals inserted in {time.perf_counter() - started:.1f} s")
     timings = []
     for _ in range(args.repeat):
@@ -63,7 +54,24 @@ def run(args) -> None:
     )
 
 
-def fill(cursor, signals: int, window: timedelta) -> None:
+def fill_history(events: int, window: timedelta, symbols: tuple[str, ...] = ("BTCUSDT",)) -> tuple[int, int]:
+    """Migrates the (throwaway) database and fills it with at least `events` guard events, three a
+    signal, spread over `window` and over `symbols` in turn, then VACUUM ANALYZE: (signals, events)."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    signals = -(-events // 3)  # at least the events asked for
+    with connection.cursor() as cursor:
+        fill(cursor, signals, window, symbols)
+        cursor.execute("SELECT count(*) FROM guards_guardevent")
+        stored = cursor.fetchone()[0]
+        cursor.execute("VACUUM ANALYZE guards_guardevent")
+        cursor.execute("VACUUM ANALYZE guards_evaluation")
+    return signals, stored
+
+
+def fill(cursor, signals: int, window: timedelta, symbols: tuple[str, ...] = ("BTCUSDT",)) -> None:
     """The evaluations, copied from one template row (every column the schema has keeps its
     default), then three events each, all in SQL."""
     from guards.models import Evaluation
@@ -75,6 +83,7 @@ def fill(cursor, signals: int, window: timedelta) -> None:
     step_us = int(window / timedelta(microseconds=1)) // (signals + 1)
     overrides = {
         "signal_id": "'bench-' || n",
+        "symbol": "(%(symbols)s::text[])[1 + mod(n, cardinality(%(symbols)s::text[]))]",
         "evaluated_at": f"%(end)s - make_interval(secs => n * {step_us} / 1e6)",
         "allowed": "mod(n, 10) NOT IN (6, 7, 8)",
         "blocked_by": "CASE WHEN mod(n, 10) IN (6, 7) THEN 'WHALE_INTENT_FILTER' "
@@ -91,7 +100,7 @@ def fill(cursor, signals: int, window: timedelta) -> None:
     cursor.execute(
         f"INSERT INTO guards_evaluation ({', '.join(columns)}) SELECT {select} "
         "FROM guards_evaluation t CROSS JOIN generate_series(1::bigint, %(n)s::bigint) AS n WHERE t.id = %(template)s",
-        {"end": END, "n": signals, "template": template.pk},
+        {"end": END, "n": signals, "template": template.pk, "symbols": list(symbols)},
     )
     template.delete()
     cursor.execute(EVENTS)

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.effectiveness import END, fill  # noqa: E402
+from bench.effectiveness import END, fill_history  # noqa: E402
 from bench.throwaway import throwaway_database  # noqa: E402
 
 
@@ -34,19 +34,13 @@ def main() -> None:
 
 
 def run(args) -> None:
-    from django.core.management import call_command
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from guards import retention
 
-    call_command("migrate", verbosity=0)
-    signals = -(-args.events // 3)
     started = time.perf_counter()
-    with connection.cursor() as cursor:
-        fill(cursor, signals, timedelta(days=args.days))
-        cursor.execute("VACUUM ANALYZE guards_guardevent")
-        cursor.execute("VACUUM ANALYZE guards_evaluation")
+    signals, _ = fill_history(args.events, timedelta(days=args.days))
     filled = time.perf_counter() - started
     print(f"{args.events:,} guard events over {signals:,} signals and {args.days} days: {filled:.1f} s")
 
