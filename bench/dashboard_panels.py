@@ -154,6 +154,7 @@ def time_panels(repeat: int) -> list[tuple[str, list[float], int]]:
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
+    from django.test.utils import CaptureQueriesContext
 
     from dashboard.panels import PANELS
 
@@ -166,8 +167,7 @@ def time_panels(repeat: int) -> list[tuple[str, list[float], int]]:
     for url in urls:
         for _ in range(3):  # warm: cache filled, connection open
             assert client.get(url, headers={"HX-Request": "true"}).status_code == 200, url
-        queries = QueryLog()
-        with connection.execute_wrapper(queries):
+        with CaptureQueriesContext(connection) as queries:
             client.get(url, headers={"HX-Request": "true"})
         timings = []
         for _ in range(repeat):
@@ -176,14 +176,6 @@ def time_panels(repeat: int) -> list[tuple[str, list[float], int]]:
             timings.append((time.perf_counter() - started) * 1000)
         results.append((url, timings, len(queries)))
     return results
-
-
-class QueryLog(list):
-    """A database execute wrapper that keeps the SQL of every query a request makes."""
-
-    def __call__(self, execute, sql, params, many, context):
-        self.append(sql)
-        return execute(sql, params, many, context)
 
 
 def report(results) -> None:
