@@ -55,10 +55,7 @@ def parse_heatmap(data: Any) -> Heatmap:
     if not isinstance(data, dict):
         raise MalformedPayload("heatmap data is not an object")
     try:
-        y_axis = tuple(
-            Decimal(repr(v)) if type(v) is float and math.isfinite(v) else to_decimal(v, "y_axis")
-            for v in data["y_axis"]
-        )
+        y_axis = tuple(to_decimal(v, "y_axis") for v in data["y_axis"])
         raw_cells, raw_candles = data["liquidation_leverage_data"], data["price_candlesticks"]
     except (KeyError, TypeError):
         raise MalformedPayload("heatmap lacks y_axis, liquidation_leverage_data or price_candlesticks") from None
@@ -68,20 +65,7 @@ def parse_heatmap(data: Any) -> Heatmap:
     if not candles or not y_axis:
         raise MalformedPayload("heatmap has no price candles or no price rows")
     rows, columns = len(y_axis), len(candles)
-    # The common shape, thousands of cells a fetch, is checked inline; anything else by _cell.
-    checked = [
-        c
-        if type(c) is list
-        and len(c) == 3
-        and type(c[0]) is int
-        and type(c[1]) is int
-        and type(c[2]) is float
-        and 0 <= c[0] < columns
-        and 0 <= c[1] < rows
-        and math.isfinite(c[2])
-        else _cell(c, rows, columns)
-        for c in raw_cells
-    ]
+    checked = [_cell(c, rows, columns) for c in raw_cells]  # every cell checked, only the latest converted
     latest = max((x for x, _, _ in checked), default=None)
     cells = tuple((x, y, to_decimal(v, "cell value")) for x, y, v in checked if x == latest)
     return Heatmap(y_axis, cells, tuple(t for t, _ in candles), candles[-1][1])
@@ -93,14 +77,21 @@ def _candle(row: Any) -> tuple[int, Decimal]:
     return to_millis(row[0], "candle time"), to_decimal(row[4], "candle close")
 
 
-def _cell(cell: Any, rows: int, columns: int) -> tuple[int, int, Decimal]:
-    """A cell checked (shape, indices inside the axes, a finite number)."""
-    if not isinstance(cell, (list, tuple)) or len(cell) != 3:
+def _cell(cell: Any, rows: int, columns: int) -> tuple[int, int, Any]:
+    """A cell checked (shape, indices inside the axes, a finite number); its value is left as it
+    came, for the caller to convert only where it is used."""
+    if type(cell) is list and len(cell) == 3 and type(cell[0]) is type(cell[1]) is int and type(cell[2]) is float:
+        x, y, value = cell  # the common shape, thousands of cells a fetch: no conversion to check it
+        if not math.isfinite(value):
+            raise MalformedPayload(f"cell value is not finite: {value!r}")
+    elif isinstance(cell, (list, tuple)) and len(cell) == 3:
+        x, y = int(to_decimal(cell[0], "x_index")), int(to_decimal(cell[1], "y_index"))
+        value = to_decimal(cell[2], "cell value")
+    else:
         raise MalformedPayload("a heatmap cell is not [x, y, value]")
-    x, y = int(to_decimal(cell[0], "x_index")), int(to_decimal(cell[1], "y_index"))
     if not (0 <= y < rows) or not (0 <= x < columns):
         raise MalformedPayload(f"heatmap cell [{x}, {y}] points outside y_axis or past the candles")
-    return x, y, to_decimal(cell[2], "cell value")
+    return x, y, value
 
 
 def find_clusters(heatmap: Heatmap) -> list[LiquidationCluster]:

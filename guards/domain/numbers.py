@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -12,6 +13,8 @@ class MalformedPayload(ValueError):
 
 def to_decimal(value: Any, what: str) -> Decimal:
     """str, int or float to a finite Decimal; anything else (bool, None, 'abc', NaN) is malformed."""
+    if type(value) is float and math.isfinite(value):  # most JSON numbers: the shortest text is repr
+        return Decimal(repr(value))
     if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
         raise MalformedPayload(f"{what} is not a number: {value!r}")
     try:
