@@ -1,7 +1,7 @@
 """Test settings: the real settings, pointed at PostgreSQL when it is there, made faster.
 
 DATABASE_URL, when set, is the database the suite runs on: `DATABASE_URL=sqlite://` runs it on
-an in-memory SQLite database even where PostgreSQL is reachable (bin/test's second pass); the
+a SQLite file database in this run's own directory even where PostgreSQL is reachable (bin/test's second pass); the
 race and lock tests, which need PostgreSQL, then skip (`require_postgres`)."""
 
 import os
@@ -49,7 +49,11 @@ if "BINANCE_WEIGHT_PER_MINUTE" not in os.environ:
 if "GATE_REMEMBER_SECONDS" not in os.environ:
     GATE_REMEMBER_SECONDS = 0.0
 
-# A test database of this run's own, so two suites on one PostgreSQL never drop each other's
-# (SQLite's test database is in memory, each run's own anyway).
+# A test database of this run's own, so two suites on one PostgreSQL never drop each other's.
+# On SQLite it is a WAL file, as the embedded default's is: an in-memory database locks whole
+# tables between connections and fails at once instead of waiting, so a test whose worker thread
+# writes while the test reads would fail by chance.
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": f"test_tradingbot_{os.getpid()}"}  # noqa: F405
+elif DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
