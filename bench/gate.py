@@ -164,7 +164,9 @@ def cpu_seconds() -> dict[str, float]:
             continue
         group = "web" if b"gunicorn" in command else "postgres" if b"postgres" in command else None
         if group:
-            found[group] = found.get(group, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+            # utime + stime + cutime + cstime: a child that exits meanwhile (a PostgreSQL backend,
+            # an autovacuum worker) moves its time into its parent's, so nothing is lost or negative
+            found[group] = found.get(group, 0.0) + sum(int(ticks) for ticks in fields[11:15]) / tick
     return found
 
 
