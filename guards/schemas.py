@@ -9,7 +9,15 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import AfterValidator, BeforeValidator, Field, GetJsonSchemaHandler, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    GetJsonSchemaHandler,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import CoreSchema
 
 from guards.domain.hold import HeldPosition
@@ -125,8 +133,10 @@ def exact_amount(value: float) -> Decimal:
     return Decimal(str(value)).quantize(SMALLEST_AMOUNT)
 
 
-class PairRequest(Schema):
-    """A request naming an exchange pair: read in any case, stored upper-case."""
+class PairRequest(BaseModel):
+    """A request naming an exchange pair: read in any case, stored upper-case. A plain pydantic model:
+    a request body is JSON, never an ORM object, so Ninja's Schema wrapper (which validates a model
+    that forbids extra fields twice) only cost time on every bot request (issue 11)."""
 
     symbol: Symbol
 
@@ -209,7 +219,7 @@ class TradeIn(PairRequest):
     def to_trade(self) -> ClosedTrade:
         """The domain's closed trade: one shape from the report to the trade row."""
         amounts = {k: exact_amount(getattr(self, k)) for k in ("size", "entry_price", "exit_price", "pnl")}
-        return ClosedTrade(**{**self.dict(), **amounts, "direction": self.direction})
+        return ClosedTrade(**{**self.model_dump(), **amounts, "direction": self.direction})
 
     @field_validator("closed_at")
     @classmethod
