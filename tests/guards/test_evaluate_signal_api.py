@@ -165,6 +165,26 @@ def test_missing_or_wrong_token_is_401(client, bot_token):
     assert wrong.status_code == 401 and wrong.json()["field"] == "Authorization"
 
 
+@pytest.mark.parametrize(
+    ("header", "status"),
+    [
+        ("Bearer {token}", 200),
+        ("bearer {token}", 200),  # the scheme is read in any case (RFC 7235)
+        ("Token {token}", 401),
+        ("Bearer", 401),
+        ("Bearer{token}", 401),
+        ("{token}", 401),
+    ],
+)
+def test_authorization_header_forms(client, bot_token, header, status):
+    body = {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 1}
+    headers = {"Authorization": header.format(token=bot_token)}
+    response = client.post(URL, body, content_type="application/json", headers=headers)
+    assert response.status_code == status
+    if status == 401:
+        assert response.json()["field"] == "Authorization" and bot_token not in response.content.decode()
+
+
 def test_health_answers(client):
     body = client.get("/api/v1/health").json()
     assert body["status"] == "ok" and body["database"] == "ok"
