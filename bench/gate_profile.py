@@ -2,7 +2,10 @@
 one process, on PostgreSQL + Redis (the bench databases of bench/gate.py), counting the database
 and Redis round trips of each request and profiling with cProfile. Usage:
 
-    .venv/bin/python bench/gate_profile.py [--requests 2000] [--top 25]
+    .venv/bin/python bench/gate_profile.py [--requests 2000] [--top 25] [--sort tottime]
+
+With CALLERS=<pattern> in the environment it also prints who called the functions matching it
+(pstats' print_callers), e.g. CALLERS='__getattribute__' for the settings reads.
 """
 
 from __future__ import annotations
@@ -86,7 +89,10 @@ def main() -> None:
         evaluate(i)
     profile.disable()
     out = io.StringIO()
-    pstats.Stats(profile, stream=out).sort_stats(args.sort).print_stats(args.top)
+    stats = pstats.Stats(profile, stream=out).sort_stats(args.sort)
+    stats.print_stats(args.top)
+    if os.environ.get("CALLERS"):
+        stats.print_callers(os.environ["CALLERS"])
     print(out.getvalue())
 
 
