@@ -1,8 +1,8 @@
 """Test settings: the real settings, pointed at PostgreSQL when it is there, made faster.
 
 DATABASE_URL, when set, is the database the suite runs on: `DATABASE_URL=sqlite://` runs it on
-a SQLite file database in this run's own directory even where PostgreSQL is reachable (bin/test's second pass); the
-race and lock tests, which need PostgreSQL, then skip (`require_postgres`)."""
+a SQLite file database of this run's own even where PostgreSQL is reachable (bin/test's second
+pass); the race and lock tests, which need PostgreSQL, then skip (`require_postgres`)."""
 
 import os
 import socket
@@ -56,4 +56,4 @@ if "GATE_REMEMBER_SECONDS" not in os.environ:
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": f"test_tradingbot_{os.getpid()}"}  # noqa: F405
 elif DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test_tradingbot_{os.getpid()}.sqlite3")}  # noqa: F405
