@@ -36,7 +36,6 @@ def main() -> None:
 
 
 def run(args) -> None:
-
     from optimizer.effectiveness import report_table, run_effectiveness
 
     started = time.perf_counter()

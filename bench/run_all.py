@@ -105,22 +105,6 @@ def limiter(out: str) -> list[tuple[str, str, str, str]]:
     ]
 
 
-def optimizer_replay(out: str) -> list[tuple[str, str, str, str]]:
-    match = re.search(r"candidate table, ([\d,]+) x (\d+) candidates: best ([\d.]+) s", out)
-    if not match:
-        return []
-    seconds = float(match.group(3))
-    return [(f"optimizer replay {match.group(1)} x {match.group(2)}", f"{seconds:.3f} s", "<= 1 s", f"{seconds:.2f}x")]
-
-
-def effectiveness(out: str) -> list[tuple[str, str, str, str]]:
-    match = re.search(r"run_effectiveness over ([\d,]+) events: best ([\d.]+) s", out)
-    if not match:
-        return []
-    seconds = float(match.group(2))
-    return [(f"effectiveness, {match.group(1)} events", f"{seconds:.3f} s", "<= 5 s", f"{seconds / 5:.2f}x")]
-
-
 def simulate(out: str) -> list[tuple[str, str, str, str]]:
     match = re.search(r"simulate --hours (\d+), 2 symbols, (\w+): ([\d.]+) s wall", out)
     if not match:
@@ -130,13 +114,17 @@ def simulate(out: str) -> list[tuple[str, str, str, str]]:
     return [(f"simulate {hours} h, {match.group(2)}", f"{seconds:.1f} s", "<= 60 s for 168 h", ratio)]
 
 
-def panels(name: str, pattern: str):
+def against_target(label: str, pattern: str, target: float, unit: str, places: int):
+    """A parser for one figure found by `pattern` (its group `value`) beside its target; `label` is
+    filled in from the pattern's other named groups."""
+
     def parse(out: str) -> list[tuple[str, str, str, str]]:
         match = re.search(pattern, out)
         if not match:
             return []
-        worst = float(match.group(1))
-        return [(name, f"{worst:.1f} ms", "<= 50 ms", f"{worst / 50:.2f}x")]
+        value = float(match["value"])
+        measured = f"{value:.{places}f} {unit}"
+        return [(label.format(**match.groupdict()), measured, f"<= {target:g} {unit}", f"{value / target:.2f}x")]
 
     return parse
 
@@ -144,14 +132,34 @@ def panels(name: str, pattern: str):
 FIGURES = {
     "gate": gate,
     "limiter": limiter,
-    "optimizer_replay": optimizer_replay,
-    "effectiveness": effectiveness,
-    "simulate": simulate,
-    "dashboard_panels": panels(
-        "slowest overview/health panel (worst)", r"slowest panel: median [\d.]+ ms, worst ([\d.]+) ms"
+    "optimizer_replay": against_target(
+        "optimizer replay {decisions} x {candidates}",
+        r"candidate table, (?P<decisions>[\d,]+) x (?P<candidates>\d+) candidates: best (?P<value>[\d.]+) s",
+        1,
+        "s",
+        3,
     ),
-    "dashboard_audit": panels(
-        "slowest audit panel (worst)", r"worst panel request over [\d,]+ guard events: ([\d.]+) ms"
+    "effectiveness": against_target(
+        "effectiveness, {events} events",
+        r"run_effectiveness over (?P<events>[\d,]+) events: best (?P<value>[\d.]+) s",
+        5,
+        "s",
+        3,
+    ),
+    "simulate": simulate,
+    "dashboard_panels": against_target(
+        "slowest overview/health panel (worst)",
+        r"slowest panel: median [\d.]+ ms, worst (?P<value>[\d.]+) ms",
+        50,
+        "ms",
+        1,
+    ),
+    "dashboard_audit": against_target(
+        "slowest audit panel (worst)",
+        r"worst panel request over [\d,]+ guard events: (?P<value>[\d.]+) ms",
+        50,
+        "ms",
+        1,
     ),
 }
 

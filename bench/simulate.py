@@ -37,7 +37,9 @@ def main() -> None:
             url = stack.enter_context(throwaway_postgres("simulate"))
         else:
             url = f"sqlite:///{folder}/bench.sqlite3"
-        env = embedded_environment("simulate", url, WATCHED_SYMBOLS="BTCUSDT,ETHUSDT", LOG_LEVEL="WARNING")
+        env = embedded_environment(
+            "simulate", url, TRADINGBOT_VAR_DIR=folder, WATCHED_SYMBOLS="BTCUSDT,ETHUSDT", LOG_LEVEL="WARNING"
+        )
         manage = [sys.executable, str(ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "-v0"], env=env, check=True)
         started = time.perf_counter()

@@ -39,7 +39,7 @@ def embedded_environment(label: str, database_url: str, **environment: str) -> d
     env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
     return env | {
         "DATABASE_URL": database_url,
-        "TRADINGBOT_VAR_DIR": tempfile.mkdtemp(prefix=f"bench-{label}-"),
+        "TRADINGBOT_VAR_DIR": environment.get("TRADINGBOT_VAR_DIR") or tempfile.mkdtemp(prefix=f"bench-{label}-"),
         "MARKET_DATA": "simulated",
         "DJANGO_SETTINGS_MODULE": "tradingbot.settings",
         **environment,

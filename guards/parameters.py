@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from guards.domain.inputs import TTL_SECONDS
 from guards.domain.params import ttl_parameter, validate_value
@@ -68,17 +69,17 @@ def propose_again(*, version: ParameterVersion, proposer, reason: str) -> Parame
     )
 
 
+def _active(parameter: str) -> QuerySet[ParameterVersion]:
+    """The parameter's ACTIVE version (at most one: a unique constraint)."""
+    return ParameterVersion.objects.filter(parameter=parameter, status=Status.ACTIVE)
+
+
 def active_version(parameter: str) -> ParameterVersion | None:
-    """The parameter's ACTIVE version (at most one: a unique constraint), or None."""
-    return ParameterVersion.objects.filter(parameter=parameter, status=Status.ACTIVE).first()
+    return _active(parameter).first()
 
 
 def active_value(parameter: str) -> Any:
-    return (
-        ParameterVersion.objects.filter(parameter=parameter, status=Status.ACTIVE)
-        .values_list("value", flat=True)
-        .first()
-    )
+    return _active(parameter).values_list("value", flat=True).first()
 
 
 def approve_version(

@@ -1,7 +1,7 @@
 """Pruning the history older than RETENTION_DAYS (docs/operations.md, "Data lifecycle").
 
 At one decision a second the event table grows by ~95 million rows a year. Rows older than the
-cut-off are deleted in short transactions of at most `batch_size` rows, each a DELETE over one
+cut-off are deleted in short transactions of at most PRUNE_BATCH_SIZE rows, each a DELETE over one
 primary-key range, children before parents, so the evaluate endpoint never waits on a long lock.
 
 Kept forever: parameter versions and changes (the audit trail), trades, optimizer and
@@ -39,10 +39,6 @@ def retention_days() -> int:
     return settings.RETENTION_DAYS
 
 
-def batch_size() -> int:
-    return settings.PRUNE_BATCH_SIZE
-
-
 @dataclass
 class PruneReport:
     cutoff: datetime
@@ -57,7 +53,7 @@ class PruneReport:
 def prune_history(*, now: datetime, batch: int | None = None, dry_run: bool = False) -> PruneReport:
     """Delete (or, dry, count) every prunable row older than RETENTION_DAYS before `now`."""
     report = PruneReport(cutoff=cutoff(now, retention_days()), dry_run=dry_run)
-    size = batch or batch_size()
+    size = batch or settings.PRUNE_BATCH_SIZE
     before = report.cutoff
     _prune(report, GUARD_EVENTS, GuardEvent.objects.filter(created_at__lt=before), size)
     _prune(report, EVALUATIONS, Evaluation.objects.filter(evaluated_at__lt=before), size, _evaluation_children)

@@ -25,12 +25,15 @@ OUR_VARIABLES = (
 )
 
 
-def manage_check(tmp_path, **env) -> subprocess.CompletedProcess:
+def run_clean(tmp_path, *argv: str, **env) -> subprocess.CompletedProcess:
+    """`python *argv` in the project with none of our variables set but `env`, as on a fresh machine."""
     clean = {k: v for k, v in os.environ.items() if k not in OUR_VARIABLES and k != "DJANGO_SETTINGS_MODULE"}
     clean |= {"TRADINGBOT_VAR_DIR": str(tmp_path), **env}
-    return subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
-    )
+    return subprocess.run([sys.executable, *argv], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60)
+
+
+def manage_check(tmp_path, **env) -> subprocess.CompletedProcess:
+    return run_clean(tmp_path, "manage.py", "check", **env)
 
 
 @pytest.mark.parametrize(
@@ -101,16 +104,8 @@ def test_a_budget_smaller_than_one_call_stops_commands(tmp_path):
 def test_the_web_process_keeps_what_start_up_loaded_out_of_garbage_collections(tmp_path):
     """tradingbot/wsgi.py: a full collection inside a request would walk every module, model and
     URL pattern loaded at start-up again (~60 ms); frozen, they are never walked."""
-    clean = {k: v for k, v in os.environ.items() if k not in OUR_VARIABLES and k != "DJANGO_SETTINGS_MODULE"}
     script = "import gc; import tradingbot.wsgi; print(gc.get_freeze_count(), len(gc.get_objects()))"
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env={**clean, "TRADINGBOT_VAR_DIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_clean(tmp_path, "-c", script)
     assert done.returncode == 0, done.stderr
     frozen, still_tracked = map(int, done.stdout.split())
     assert frozen > 50_000 and still_tracked < frozen / 10
