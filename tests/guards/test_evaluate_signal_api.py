@@ -14,9 +14,13 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/signals/evaluate"
 
 
-def store_whale_flow(whale_signed_usd: list[int], age_seconds: int = 30, symbol="BTCUSDT"):
+def whale_flow_raw(whale_signed_usd: list[int]) -> dict:
+    """A whale-flow snapshot's raw part: one whale order per signed USD amount (+ buy, - sell)."""
     orders = [TakerOrder(0, abs(u) * 100, u > 0, 0, 0) for u in whale_signed_usd]
-    detail = FlowDetail.from_orders(orders, floor_cents=4_000_000)
+    return {"detail": FlowDetail.from_orders(orders, floor_cents=4_000_000).to_json()}
+
+
+def store_whale_flow(whale_signed_usd: list[int], age_seconds: int = 30, symbol="BTCUSDT"):
     return store_snapshot(
         symbol=symbol,
         kind=inputs.WHALE_FLOW,
@@ -24,7 +28,7 @@ def store_whale_flow(whale_signed_usd: list[int], age_seconds: int = 30, symbol=
         source="simulated",
         fetched_at=timezone.now() - timedelta(seconds=age_seconds),
         derived={},
-        raw={"detail": detail.to_json()},
+        raw=whale_flow_raw(whale_signed_usd),
     )
 
 

@@ -10,11 +10,10 @@ from django.utils import timezone
 
 from guards import selectors
 from guards.domain import inputs
-from guards.domain.cvd import FlowDetail, TakerOrder
 from guards.intel.snapshots import snapshot_cache_key, snapshot_payload
 from guards.models import MarketSnapshot
 from guards.parameters import approve_version, propose_version
-from tests.guards.test_evaluate_signal_api import store_whale_flow
+from tests.guards.test_evaluate_signal_api import store_whale_flow, whale_flow_raw
 
 URL = "/api/v1/signals/evaluate"
 LONG = {"symbol": "BTCUSDT", "direction": "LONG", "base_size": 10}
@@ -29,15 +28,13 @@ def blocked_by(bot, **extra):
 def written_elsewhere(whale_signed_usd: list[int]) -> MarketSnapshot:
     """A snapshot as another process's worker stores it: the row and the shared cache entry, and
     nothing told to this process."""
-    orders = [TakerOrder(0, abs(u) * 100, u > 0, 0, 0) for u in whale_signed_usd]
-    detail = FlowDetail.from_orders(orders, floor_cents=4_000_000)
     row = MarketSnapshot.objects.create(
         symbol="BTCUSDT",
         kind=inputs.WHALE_FLOW,
         source="simulated",
         fetched_at=timezone.now(),
         derived={},
-        raw={"detail": detail.to_json()},
+        raw=whale_flow_raw(whale_signed_usd),
     )
     cache.set(snapshot_cache_key(row.symbol, row.kind), snapshot_payload(row), 600)
     return row
